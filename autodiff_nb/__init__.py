@@ -1,1 +1,48 @@
-"""autodiff_nb."""
+"""autodiff_nb: automatic differentiation you can run, see and poke, inside Jupyter.
+
+``import autodiff_nb as torch`` runs the chapter's PyTorch code on a small tape-based engine;
+``autodiff_nb.func.grad(f)(x)`` gives the functional style; ``%load_ext autodiff_nb`` adds the
+``%autodiff`` magics.
+"""
+from . import dtypes as _dtypes
+from .dtypes import (  # noqa: F401
+    dtype, float16, half, float32, float64, double, uint8, int8, int16, short, int32, int64, long, bool,
+)
+from .tensor import Tensor, Size  # noqa: F401
+from .tape import no_grad, enable_grad, set_grad_enabled, is_grad_enabled  # noqa: F401
+from .creation import (  # noqa: F401
+    tensor, as_tensor, from_numpy, arange, linspace, zeros, ones, empty, full, eye, zeros_like, ones_like,
+    full_like, rand, randn, rand_like, randn_like, randint, normal, manual_seed, seed,
+)
+from .functions import (  # noqa: F401
+    add, sub, subtract, mul, multiply, div, divide, true_divide, pow, neg, negative, reciprocal, abs, exp,
+    log, sqrt, sin, cos, tanh, sigmoid, relu, sign, maximum, minimum, clamp, clip, where, dot, inner, mv, mm,
+    matmul, outer, sum, mean, max, min, argmax, argmin, norm, softmax, log_softmax, reshape, flatten,
+    squeeze, unsqueeze, permute, transpose, swapaxes, t, expand, broadcast_to, cat, concat, concatenate,
+    stack, clone,
+)
+from .printing import set_printoptions  # noqa: F401
+from . import autograd, func, lax  # noqa: F401
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(t) -> int:
+    return t.numel()
+
+
+def load_ipython_extension(ipython):
+    """``%load_ext autodiff_nb``: register the ``%autodiff`` magics."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython):
+    from .magics import unload_ipython_extension as unload
+
+    unload(ipython)

@@ -1,0 +1,195 @@
+"""Ways to make tensors: ``tensor``, ``arange``, ``zeros``, ``randn`` ... (PyTorch's names and defaults).
+
+Floats default to float32, integers to int64, as in PyTorch, so printed values match the book.
+"""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from . import dtypes
+from .tensor import Tensor
+
+_generator = [np.random.default_rng()]
+
+
+def manual_seed(seed: int):
+    """Seed the generator behind rand/randn/normal so notebooks print the same numbers every run."""
+    _generator[0] = np.random.default_rng(seed)
+    return _generator[0]
+
+
+seed = manual_seed
+
+
+def _rng():
+    return _generator[0]
+
+
+def _finish(arr, dtype, requires_grad):
+    if dtype is not None:
+        arr = arr.astype(dtypes.as_dtype(dtype).numpy, copy=False)
+    t = Tensor._from_array(np.asarray(arr))
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _infer_numpy(data):
+    """Python data -> numpy array with PyTorch's default dtypes (float32 / int64 / bool)."""
+    if isinstance(data, Tensor):
+        return data.data.copy()
+    if isinstance(data, np.ndarray):
+        return data.copy()
+    if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in _flat(data)):
+        data = _unwrap(data)
+    arr = np.array(data)
+    if arr.dtype.kind == "f":
+        return arr.astype(np.float32)
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64)
+    if arr.dtype.kind == "b":
+        return arr
+    raise TypeError(f"Could not infer dtype of {type(data).__name__}\ntensor() takes numbers, nested "
+                    "lists of numbers, numpy arrays or tensors.")
+
+
+def _flat(data):
+    for v in data:
+        if isinstance(v, (list, tuple)):
+            yield from _flat(v)
+        else:
+            yield v
+
+
+def _unwrap(data):
+    if isinstance(data, (list, tuple)):
+        return [_unwrap(v) for v in data]
+    return data.item() if isinstance(data, Tensor) else data
+
+
+def tensor(data, *, dtype=None, requires_grad=False, device=None):
+    """A new tensor holding a copy of ``data``: ``torch.tensor([1., 2.])``."""
+    return _finish(_infer_numpy(data), dtype, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtypes.as_dtype(dtype))
+    if isinstance(data, np.ndarray):
+        return _finish(data, dtype, False)
+    return tensor(data, dtype=dtype)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array`` (changes to one show in the other)."""
+    dtypes.from_numpy(array.dtype)  # refuses unsupported dtypes with PyTorch's message
+    return Tensor._from_array(array)
+
+
+def _size(size, kw_size=None):
+    if kw_size is not None:
+        size = (kw_size,)
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    return tuple(builtins.int(s) for s in size)
+
+
+def _np_dtype(dtype, default=np.float32):
+    return default if dtype is None else dtypes.as_dtype(dtype).numpy
+
+
+def zeros(*size, dtype=None, requires_grad=False, device=None, size_kw=None, **kw):
+    """``zeros(2, 3)`` or ``zeros((2, 3))`` or ``zeros(size=(2, 3))``."""
+    return _finish(np.zeros(_size(size, kw.get("size")), _np_dtype(dtype)), None, requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad=False, device=None, **kw):
+    return _finish(np.ones(_size(size, kw.get("size")), _np_dtype(dtype)), None, requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad=False, device=None, **kw):
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad, **kw)
+
+
+def full(size, fill_value, *, dtype=None, requires_grad=False, device=None):
+    if dtype is None:
+        dtype = dtypes.DEFAULT_FOR_KIND[dtypes.scalar_kind(fill_value)]
+    arr = np.full(_size((size,)), fill_value, dtypes.as_dtype(dtype).numpy)
+    return _finish(arr, None, requires_grad)
+
+
+def _like(t, dtype):
+    return t.data.dtype if dtype is None else dtypes.as_dtype(dtype).numpy
+
+
+def zeros_like(t, *, dtype=None, requires_grad=False):
+    return _finish(np.zeros(t.data.shape, _like(t, dtype)), None, requires_grad)
+
+
+def ones_like(t, *, dtype=None, requires_grad=False):
+    return _finish(np.ones(t.data.shape, _like(t, dtype)), None, requires_grad)
+
+
+def full_like(t, fill_value, *, dtype=None, requires_grad=False):
+    return _finish(np.full(t.data.shape, fill_value, _like(t, dtype)), None, requires_grad)
+
+
+def rand_like(t, *, dtype=None, requires_grad=False):
+    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def randn_like(t, *, dtype=None, requires_grad=False):
+    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, requires_grad=False, device=None):
+    """``arange(4.0)`` -> tensor([0., 1., 2., 3.]); integer arguments give int64."""
+    if end is None:
+        start, end = 0, start
+    values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if dtype is None:
+        dtype = dtypes.float32 if any(isinstance(v, builtins.float) for v in values) else dtypes.int64
+    start, end, step = values
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    arr = np.arange(start, end, step, dtype=np.float64).astype(dtypes.as_dtype(dtype).numpy)
+    return _finish(arr, None, requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, requires_grad=False, device=None):
+    arr = np.linspace(start, end, builtins.int(steps), dtype=np.float64)
+    return _finish(arr.astype(_np_dtype(dtype)), None, requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, requires_grad=False, device=None):
+    return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), None, requires_grad)
+
+
+def rand(*size, dtype=None, requires_grad=False, generator=None, device=None, **kw):
+    """Uniform on [0, 1); seed with ``manual_seed`` for repeatable output."""
+    arr = _rng().random(_size(size, kw.get("size")))
+    return _finish(np.asarray(arr).astype(_np_dtype(dtype)), None, requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad=False, generator=None, device=None, **kw):
+    """Standard normal samples: ``randn(size=(), requires_grad=True)`` is a random scalar."""
+    arr = _rng().standard_normal(_size(size, kw.get("size")))
+    return _finish(np.asarray(arr).astype(_np_dtype(dtype)), None, requires_grad)
+
+
+def randint(low, high=None, size=(), *, dtype=None, requires_grad=False, device=None):
+    if high is None:
+        low, high = 0, low
+    arr = _rng().integers(low, high, size=_size((size,)))
+    return _finish(np.asarray(arr).astype(_np_dtype(dtype, np.int64)), None, requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, dtype=None, requires_grad=False, generator=None, device=None):
+    """Samples from N(mean, std²); mean/std may be tensors (then the shape comes from them)."""
+    m = mean.data if isinstance(mean, Tensor) else mean
+    s = std.data if isinstance(std, Tensor) else std
+    shape = _size((size,)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
+    arr = _rng().normal(m, s, shape)
+    return _finish(np.asarray(arr).astype(_np_dtype(dtype)), None, requires_grad)

@@ -1,0 +1,394 @@
+"""The rule table: every primitive's forward (numpy) beside its vector-Jacobian product.
+
+A rule's ``vjp(F, g, x, out, p)`` receives the incoming gradient ``g``, the saved inputs ``x`` (a
+tuple, or None when the rule saves none), the saved output ``out`` and the op's parameters ``p``.
+It returns one gradient per input (None for inputs that get none). ``F`` is a small namespace of
+array functions: numpy's for an ordinary backward, the Tensor ops themselves under
+``create_graph=True`` -- so the very same line of math is recorded and can be differentiated again.
+Broadcasting is undone centrally by the walk (``tape.sum_to``), so no rule repeats it.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import dtypes, errors
+from .tape import Node, edge_to, _mode
+
+
+class Rule:
+    __slots__ = ("name", "forward", "vjp", "save_inputs", "save_output", "promote")
+
+    def __init__(self, name, forward, vjp, *, save_inputs=False, save_output=False, promote=None):
+        self.name = name  # a string, or a function of params for ops with several PyTorch names
+        self.forward = forward
+        self.vjp = vjp
+        self.save_inputs = save_inputs
+        self.save_output = save_output
+        self.promote = promote  # None, "same" (PyTorch promotion) or "float" (ints become float32)
+
+    def backward_name(self, params) -> str:
+        return self.name if isinstance(self.name, str) else self.name(params)
+
+
+def _promoted(rule, inputs, arrays):
+    """Cast operand arrays to PyTorch's result dtype, skipping the work when dtypes already agree."""
+    target = None
+    a = inputs[0]
+    if len(inputs) == 2:
+        b = inputs[1]
+        a_t, b_t = isinstance(a, Tensor), isinstance(b, Tensor)
+        if a_t and b_t and a.dtype is b.dtype:
+            target = a.dtype
+        elif a_t and not b_t and (a.dtype.is_floating_point or type(b) is int):
+            target = a.dtype
+        elif b_t and not a_t and (b.dtype.is_floating_point or type(a) is int):
+            target = b.dtype
+    elif len(inputs) == 1:
+        target = a.dtype
+    if target is None:
+        target = dtypes.result_type(inputs)
+    if rule.promote == "float" and not target.is_floating_point:
+        target = dtypes.float32
+    want = target.numpy
+    return [x.astype(want) if isinstance(x, np.ndarray) and x.dtype != want else x for x in arrays]
+
+
+def apply(rule, inputs, params=None):
+    """Run a primitive on Tensors (and Python scalars), recording a Node when a gradient is wanted."""
+    arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+    if rule.promote is not None:
+        arrays = _promoted(rule, inputs, arrays)
+    try:
+        out = rule.forward(params, *arrays)
+    except ValueError:
+        if rule.promote is None or len(arrays) != 2:
+            raise
+        raise errors.broadcast_mismatch(rule.backward_name(params), np.shape(arrays[0]),
+                                        np.shape(arrays[1])) from None
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)  # numpy ufuncs return scalars for 0-d input
+    result = Tensor._from_array(out)
+    if _mode.enabled:
+        for x in inputs:
+            if isinstance(x, Tensor) and x.requires_grad:
+                break
+        else:
+            return result
+        if not result.dtype.is_floating_point:
+            return result  # integer/bool results (argmax, comparisons) carry no gradient
+        edges = tuple(edge_to(x) if isinstance(x, Tensor) else None for x in inputs)
+        result.grad_fn = Node(rule, params, inputs, edges, out, (result._version, 0))
+        result.requires_grad = True
+    return result
+
+
+# ----------------------------------------------------------------------------- the F namespaces
+class F_ARRAY:
+    """numpy under the names the rules use: the fast path for an ordinary backward."""
+
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    sin = staticmethod(np.sin)
+    cos = staticmethod(np.cos)
+    sign = staticmethod(np.sign)
+    matmul = staticmethod(np.matmul)
+    reshape = staticmethod(np.reshape)
+    permute = staticmethod(np.transpose)
+    expand = staticmethod(np.broadcast_to)
+
+    @staticmethod
+    def swap_last(x):
+        return np.swapaxes(x, -1, -2)
+
+    @staticmethod
+    def sum(x, dims, keepdim):
+        return np.sum(x, axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def take(x, key):
+        return x[key]
+
+    @staticmethod
+    def scatter(g, shape, key, dtype):
+        z = np.zeros(shape, dtype=dtype)
+        np.add.at(z, key, g)  # add.at: repeated indices add up instead of overwriting
+        return z
+
+
+class F_TENSOR:
+    """The same names as Tensor ops, so a backward run under create_graph=True is itself recorded."""
+
+    @staticmethod
+    def exp(x):
+        return _fn.exp(x)
+
+    @staticmethod
+    def log(x):
+        return _fn.log(x)
+
+    @staticmethod
+    def sin(x):
+        return _fn.sin(x)
+
+    @staticmethod
+    def cos(x):
+        return _fn.cos(x)
+
+    @staticmethod
+    def sign(x):
+        return x.sign()
+
+    @staticmethod
+    def matmul(a, b):
+        return _fn.matmul(a, b)
+
+    @staticmethod
+    def reshape(x, shape):
+        return _fn.reshape(x, shape)
+
+    @staticmethod
+    def permute(x, axes):
+        return _fn.permute(x, axes)
+
+    @staticmethod
+    def expand(x, shape):
+        return _fn.expand(x, shape)
+
+    @staticmethod
+    def swap_last(x):
+        return _fn.transpose(x, -1, -2)
+
+    @staticmethod
+    def sum(x, dims, keepdim):
+        return _fn.sum(x, dims, keepdim=keepdim)
+
+    @staticmethod
+    def take(x, key):
+        return x[key]
+
+    @staticmethod
+    def scatter(g, shape, key, dtype):
+        return apply(RULES["scatter"], (g,), (shape, key))
+
+
+def _fwd(fn):
+    """Adapt a numpy function that takes no params to the forward(params, *arrays) signature."""
+    return lambda p, *a: fn(*a)
+
+
+def _grad_of_reduction(F, g, p):
+    """Put back the reduced dimensions of g so it broadcasts against the input (shape p[2])."""
+    dims, keepdim, in_shape = p
+    if dims is None:
+        dims = range(len(in_shape))
+    if not keepdim:
+        shape = list(in_shape)
+        for d in dims:
+            shape[d] = 1
+        g = F.reshape(g, tuple(shape))
+    return F.expand(g, in_shape)
+
+
+def _tie_split(F, g, mine, other):
+    # PyTorch splits the gradient equally where the two inputs are equal.
+    return g * ((mine > other) + (mine == other) * 0.5)
+
+
+def _max_name(kind):
+    return lambda p: f"{kind}Backward1" if p[0] is None else f"{kind}Backward0"
+
+
+def _select_grad(F, g, x, out, p):
+    """max/min: the whole gradient goes to the selected element (shared among ties for full reductions)."""
+    dims, keepdim, in_shape, mask = p
+    if dims is None:
+        return (g * mask / mask.sum(),)
+    return (_grad_of_reduction(F, g, (dims, keepdim, in_shape)) * mask,)
+
+
+def _index_name(key):
+    parts = key if isinstance(key, tuple) else (key,)
+    if any(isinstance(k, (list, np.ndarray)) for k in parts):
+        return "IndexBackward0"
+    if any(isinstance(k, int) for k in parts):
+        return "SelectBackward0"
+    if any(isinstance(k, slice) for k in parts):
+        return "SliceBackward0"
+    return "AliasBackward0"
+
+
+def _norm_grad(F, g, x, out, p):
+    ord_, dims, keepdim, in_shape = p
+    g = _grad_of_reduction(F, g, (dims, keepdim, in_shape))
+    o = _grad_of_reduction(F, out, (dims, keepdim, in_shape))
+    if ord_ == 1:
+        return (g * F.sign(x[0]),)
+    # x / |x|, defined as 0 at the origin (as PyTorch does), without dividing by zero.
+    return (g * x[0] / (o + (o == 0)),)
+
+
+def _norm_forward(p, x):
+    ord_, dims, keepdim, _ = p
+    if ord_ == 1:
+        return np.sum(np.abs(x), axis=dims, keepdims=keepdim)
+    return np.sqrt(np.sum(x * x, axis=dims, keepdims=keepdim))
+
+
+def _softmax_forward(p, x):
+    shifted = x - np.max(x, axis=p, keepdims=True)
+    e = np.exp(shifted)
+    return e / np.sum(e, axis=p, keepdims=True)
+
+
+def _log_softmax_forward(p, x):
+    shifted = x - np.max(x, axis=p, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=p, keepdims=True))
+
+
+def _cat_grad(F, g, x, out, p):
+    dim, sizes = p
+    grads, start = [], 0
+    for n in sizes:
+        key = (slice(None),) * dim + (slice(start, start + n),)
+        grads.append(F.take(g, key))
+        start += n
+    return tuple(grads)
+
+
+def _stack_grad(F, g, x, out, p):
+    dim, count = p
+    return tuple(F.take(g, (slice(None),) * dim + (i,)) for i in range(count))
+
+
+def _is_scalar(v):
+    return isinstance(v, (int, float))
+
+
+def _pow_grad(F, g, x, out, p):
+    base, exponent = x
+    g_base = None if _is_scalar(base) else g * exponent * base ** (exponent - 1)
+    g_exp = None
+    if not _is_scalar(exponent):
+        # d/db a**b = a**b log a, taken as 0 where a == 0 (PyTorch does the same)
+        log_base = (math.log(base) if base > 0 else 0.0) if _is_scalar(base) else F.log(base + (base == 0))
+        g_exp = g * out * log_base
+    return (g_base, g_exp)
+
+
+R = Rule
+RULES = {
+    # elementwise arithmetic ---------------------------------------------------------------
+    "add": R("AddBackward0", _fwd(np.add), lambda F, g, x, out, p: (g, g), promote="same"),
+    "sub": R("SubBackward0", _fwd(np.subtract), lambda F, g, x, out, p: (g, -g), promote="same"),
+    "rsub": R("RsubBackward1", lambda p, a, b: np.subtract(b, a), lambda F, g, x, out, p: (-g, None),
+              promote="same"),
+    "mul": R("MulBackward0", _fwd(np.multiply), lambda F, g, x, out, p: (g * x[1], g * x[0]),
+             save_inputs=True, promote="same"),
+    "div": R("DivBackward0", _fwd(np.true_divide),
+             lambda F, g, x, out, p: (g / x[1], -g * x[0] / (x[1] * x[1])), save_inputs=True,
+             promote="float"),
+    "reciprocal": R("ReciprocalBackward0", lambda p, a: np.true_divide(1, a),
+                    lambda F, g, x, out, p: (-g * out * out,), save_output=True, promote="float"),
+    "pow": R(lambda p: p, _fwd(np.power), _pow_grad, save_inputs=True, save_output=True, promote="same"),
+    "neg": R("NegBackward0", _fwd(np.negative), lambda F, g, x, out, p: (-g,)),
+    "abs": R("AbsBackward0", _fwd(np.abs), lambda F, g, x, out, p: (g * F.sign(x[0]),), save_inputs=True),
+    "exp": R("ExpBackward0", _fwd(np.exp), lambda F, g, x, out, p: (g * out,), save_output=True,
+             promote="float"),
+    "log": R("LogBackward0", _fwd(np.log), lambda F, g, x, out, p: (g / x[0],), save_inputs=True,
+             promote="float"),
+    "sqrt": R("SqrtBackward0", _fwd(np.sqrt), lambda F, g, x, out, p: (g / (2 * out),), save_output=True,
+              promote="float"),
+    "sin": R("SinBackward0", _fwd(np.sin), lambda F, g, x, out, p: (g * F.cos(x[0]),), save_inputs=True,
+             promote="float"),
+    "cos": R("CosBackward0", _fwd(np.cos), lambda F, g, x, out, p: (-g * F.sin(x[0]),), save_inputs=True,
+             promote="float"),
+    "tanh": R("TanhBackward0", _fwd(np.tanh), lambda F, g, x, out, p: (g * (1 - out * out),),
+              save_output=True, promote="float"),
+    "sigmoid": R("SigmoidBackward0", lambda p, a: 1 / (1 + np.exp(-a)),
+                 lambda F, g, x, out, p: (g * out * (1 - out),), save_output=True, promote="float"),
+    "relu": R("ReluBackward0", lambda p, a: np.maximum(a, 0), lambda F, g, x, out, p: (g * (out > 0),),
+              save_output=True),
+    "maximum": R("MaximumBackward0", _fwd(np.maximum),
+                 lambda F, g, x, out, p: (_tie_split(F, g, x[0], x[1]), _tie_split(F, g, x[1], x[0])),
+                 save_inputs=True, promote="same"),
+    "minimum": R("MinimumBackward0", _fwd(np.minimum),
+                 lambda F, g, x, out, p: (_tie_split(F, g, x[1], x[0]), _tie_split(F, g, x[0], x[1])),
+                 save_inputs=True, promote="same"),
+    "clamp": R("ClampBackward1", lambda p, a: np.clip(a, p[0], p[1]),
+               lambda F, g, x, out, p: (g * (((x[0] >= p[0]) if p[0] is not None else True)
+                                             & ((x[0] <= p[1]) if p[1] is not None else True)),),
+               save_inputs=True),
+    "where": R("WhereBackward0", lambda p, c, a, b: np.where(c, a, b),
+               lambda F, g, x, out, p: (None, g * x[0], g * ~x[0]), save_inputs=True),
+    # linear algebra -----------------------------------------------------------------------
+    "dot": R("DotBackward0", _fwd(np.dot), lambda F, g, x, out, p: (g * x[1], g * x[0]), save_inputs=True,
+             promote="same"),
+    "mv": R("MvBackward0", _fwd(np.matmul),
+            lambda F, g, x, out, p: (F.reshape(g, (-1, 1)) * F.reshape(x[1], (1, -1)),
+                                     F.matmul(F.swap_last(x[0]), g)), save_inputs=True, promote="same"),
+    "mm": R(lambda p: p or "MmBackward0", _fwd(np.matmul),
+            lambda F, g, x, out, p: (F.matmul(g, F.swap_last(x[1])), F.matmul(F.swap_last(x[0]), g)),
+            save_inputs=True, promote="same"),
+    # reductions ---------------------------------------------------------------------------
+    "sum": R(lambda p: "SumBackward0" if p[0] is None else "SumBackward1",
+             lambda p, a: np.sum(a, axis=p[0], keepdims=p[1]),
+             lambda F, g, x, out, p: (_grad_of_reduction(F, g, p),)),
+    "mean": R(lambda p: "MeanBackward0" if p[0] is None else "MeanBackward1",
+              lambda p, a: np.mean(a, axis=p[0], keepdims=p[1]),
+              lambda F, g, x, out, p: (_grad_of_reduction(F, g, p) * _mean_scale(p),)),
+    "max": R(_max_name("Max"), lambda p, a: _reduce_select(np.max, p, a), _select_grad),
+    "min": R(_max_name("Min"), lambda p, a: _reduce_select(np.min, p, a), _select_grad),
+    "norm": R("LinalgVectorNormBackward0", _norm_forward, _norm_grad, save_inputs=True, save_output=True),
+    "softmax": R("SoftmaxBackward0", _softmax_forward,
+                 lambda F, g, x, out, p: (out * (g - F.sum(g * out, (p,), True)),), save_output=True),
+    "log_softmax": R("LogSoftmaxBackward0", _log_softmax_forward,
+                     lambda F, g, x, out, p: (g - F.exp(out) * F.sum(g, (p,), True),), save_output=True),
+    # shapes -------------------------------------------------------------------------------
+    "reshape": R(lambda p: p[1], lambda p, a: np.reshape(a, p[0]),
+                 lambda F, g, x, out, p: (F.reshape(g, p[2]),)),
+    "permute": R(lambda p: p[1], lambda p, a: np.transpose(a, p[0]),
+                 lambda F, g, x, out, p: (F.permute(g, tuple(np.argsort(p[0]))),)),
+    "expand": R("ExpandBackward0", lambda p, a: np.broadcast_to(a, p), lambda F, g, x, out, p: (g,)),
+    "cat": R("CatBackward0", lambda p, *a: np.concatenate(a, axis=p[0]), _cat_grad, promote=None),
+    "stack": R("StackBackward0", lambda p, *a: np.stack(a, axis=p[0]), _stack_grad),
+    "index": R(lambda p: _index_name(p[0]), lambda p, a: a[p[0]],
+               lambda F, g, x, out, p: (F.scatter(g, p[1], p[0], p[2]),)),
+    "scatter": R("IndexPutBackward0", lambda p, g: F_ARRAY.scatter(g, p[0], p[1], g.dtype),
+                 lambda F, g, x, out, p: (F.take(g, p[1]),)),
+    "setitem": R("CopySlices", lambda p, a, v: _setitem(a, p, v),
+                 lambda F, g, x, out, p: (_zero_at(F, g, p), F.take(g, p)), promote=None),
+    "clone": R("CloneBackward0", lambda p, a: a.copy(), lambda F, g, x, out, p: (g,)),
+    "to": R("ToCopyBackward0", lambda p, a: a.astype(p), lambda F, g, x, out, p: (g,)),
+}
+
+
+def _mean_scale(p):
+    dims, _, in_shape = p
+    if dims is None:
+        n = int(np.prod(in_shape))
+    else:
+        n = int(np.prod([in_shape[d] for d in dims]))
+    return 1.0 / n if n else float("nan")
+
+
+def _reduce_select(fn, p, a):
+    dims, keepdim, _, mask = p
+    return fn(a, axis=dims, keepdims=keepdim)
+
+
+def _setitem(a, key, v):
+    out = a.copy()
+    out[key] = v
+    return out
+
+
+def _zero_at(F, g, key):
+    keep = np.ones(g.shape, dtype=bool)
+    keep[key] = False
+    return g * keep
+
+
+from .tensor import Tensor  # noqa: E402  (tensor.py imports this module at its end)
+from . import functions as _fn  # noqa: E402  (late: functions imports this module)

@@ -1,0 +1,317 @@
+"""The record of operations and the backward walk over it.
+
+Every differentiable op that runs while grad mode is on appends a ``Node`` to the record: which
+rule ran, the edges to the nodes that produced its inputs (``next_functions``), the values the rule
+saved for backward, and ``seq``, its place in record order. ``backward`` gathers the nodes reachable
+from the output and visits them in reverse record order, which is a valid reverse topological order
+because a node's inputs are always recorded before it. The walk is a plain loop, so a chain of
+100,000 ops needs no recursion.
+
+A backward is atomic: gradients are summed in a private table and only written to ``.grad`` (and
+saved values only freed) once the whole walk has succeeded, so an error leaves nothing half done.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+import warnings
+import weakref
+
+import numpy as np
+
+from . import errors
+
+_seq = itertools.count()
+
+
+# ----------------------------------------------------------------------------------- grad mode
+class _GradMode(threading.local):
+    enabled = True
+
+
+_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    return _mode.enabled
+
+
+class _GradModeContext:
+    """Base of no_grad / enable_grad / set_grad_enabled: a context manager and a decorator."""
+
+    _target = True
+
+    def __enter__(self):
+        self._previous = _mode.enabled
+        _mode.enabled = self._target
+
+    def __exit__(self, *exc):
+        _mode.enabled = self._previous
+        return False
+
+    def __call__(self, func):
+        import functools
+
+        target = self._target
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(target):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    """Ops inside run without recording: ``with no_grad(): w -= lr * w.grad``."""
+
+    _target = False
+
+
+class enable_grad(_GradModeContext):
+    """Turn recording back on inside a ``no_grad`` block."""
+
+    _target = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """``set_grad_enabled(False)`` acts as ``no_grad()``; it also applies at once when called bare."""
+
+    def __init__(self, mode: bool):
+        self._target = bool(mode)
+        self._previous = _mode.enabled
+        _mode.enabled = self._target  # PyTorch applies it immediately too
+
+    def __enter__(self):
+        pass  # already applied in __init__
+
+    def __call__(self, func):
+        _mode.enabled = self._previous  # used as a decorator: undo the immediate switch
+        return super().__call__(func)
+
+
+# ----------------------------------------------------------------------------------- nodes
+class Node:
+    """One recorded op: PyTorch's ``grad_fn``. ``name()`` gives e.g. ``MulBackward0``."""
+
+    __slots__ = (
+        "rule", "params", "seq", "edges", "inputs", "saved_versions", "out_data",
+        "input_meta", "released", "pre_hooks", "out_version", "__weakref__",
+    )
+
+    def __init__(self, rule, params, inputs, edges, out_data, out_version):
+        self.rule = rule
+        self.params = params
+        self.seq = next(_seq)
+        self.edges = edges  # per input: the Node/AccumulateGrad its gradient flows to, or None
+        # Inputs and output are kept (references, not copies) so drawings can show every value;
+        # a backward without retain_graph frees them, as PyTorch frees saved tensors.
+        self.inputs = inputs
+        self.out_data = out_data
+        # (shape, dtype) of each input, for the central broadcasting reduction in the walk
+        self.input_meta = tuple((t.data.shape, t.data.dtype) if hasattr(t, "data") else None for t in inputs)
+        self.saved_versions = (tuple(t._version[0] if hasattr(t, "_version") else 0 for t in inputs)
+                               if rule.save_inputs else None)
+        self.out_version = out_version  # (the output's version counter, its value now): checked if saved
+        self.released = False
+        self.pre_hooks = None
+
+    def name(self) -> str:
+        return self.rule.backward_name(self.params)
+
+    @property
+    def next_functions(self):
+        """PyTorch's form: ((node, 0), ...) with None for inputs that need no gradient."""
+        return tuple((e, 0) for e in self.edges)
+
+    def register_hook(self, hook):
+        raise NotImplementedError("register hooks on tensors: tensor.register_hook(fn)")
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+class AccumulateGrad:
+    """The sink for a leaf tensor: adds the gradient that reaches it into ``leaf.grad``."""
+
+    __slots__ = ("_variable", "seq", "__weakref__")
+    edges = ()
+    next_functions = ()
+
+    def __init__(self, leaf):
+        self._variable = weakref.ref(leaf)
+        self.seq = next(_seq)
+
+    @property
+    def variable(self):
+        return self._variable()
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+def edge_to(tensor):
+    """The node a gradient for ``tensor`` flows into, or None for a constant."""
+    if tensor.grad_fn is not None:
+        return tensor.grad_fn
+    if not tensor.requires_grad:
+        return None
+    acc = tensor._accumulator
+    if acc is None or acc.variable is not tensor:
+        acc = tensor._accumulator = AccumulateGrad(tensor)
+    return acc
+
+
+# ----------------------------------------------------------------------------------- the walk
+def reachable_nodes(roots):
+    """Every node reachable from ``roots`` through their edges, in reverse record order."""
+    seen = {}
+    stack = [r for r in roots if r is not None]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen[id(node)] = node
+        for nxt in node.edges:
+            if nxt is not None and id(nxt) not in seen:
+                stack.append(nxt)
+    return sorted(seen.values(), key=_by_seq, reverse=True)
+
+
+def _by_seq(node):
+    return node.seq
+
+
+def sum_to(grad, shape):
+    """Sum a broadcast gradient back down to ``shape``: the one place broadcasting is undone.
+
+    Works on numpy arrays and on Tensors (when the backward itself is being recorded).
+    """
+    if grad.shape == shape:
+        return grad
+    lead = len(grad.shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and grad.shape[i + lead] != 1
+    )
+    if axes:
+        grad = grad.sum(axes, keepdims=True) if isinstance(grad, np.ndarray) else grad.sum(axes, keepdim=True)
+    return grad.reshape(shape)
+
+
+def run_backward(roots, root_grads, *, retain_graph, create_graph, capture=None, accumulate=True):
+    """Walk the record backwards from ``roots``.
+
+    ``capture`` maps id(node) -> slot for ``autograd.grad``: the total gradient reaching that node is
+    returned there instead of (or as well as) accumulated. Returns the captured gradients.
+    """
+    from .ops import F_ARRAY, F_TENSOR
+    from .tensor import Tensor
+
+    F = F_TENSOR if create_graph else F_ARRAY
+    grads = {}
+    for root, g in zip(roots, root_grads):
+        node = edge_to(root)
+        grads[id(node)] = _add(grads.get(id(node)), g if create_graph else g.data)
+    order = reachable_nodes([edge_to(r) for r in roots])
+    captured = {}
+    leaf_updates = []
+    with set_grad_enabled(create_graph):
+        for node in order:
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            if type(node) is AccumulateGrad:
+                leaf = node.variable
+                if leaf is None:
+                    continue
+                if capture is not None and id(node) in capture:
+                    captured[id(node)] = g
+                if accumulate:
+                    leaf_updates.append((leaf, g))
+                continue
+            if node.pre_hooks:
+                for hook in node.pre_hooks:
+                    g = _run_hook(hook, g, create_graph)
+            if capture is not None and id(node) in capture:
+                captured[id(node)] = g
+            saved = _unpack_saved(node, create_graph)
+            out = None
+            if node.rule.save_output:
+                out = Tensor._wrap_output(node) if create_graph else node.out_data
+            input_grads = node.rule.vjp(F, g, saved, out, node.params)
+            for nxt, ig, meta in zip(node.edges, input_grads, node.input_meta):
+                if nxt is None or ig is None:
+                    continue
+                shape, dt = meta
+                if ig.shape != shape:
+                    ig = sum_to(ig, shape)
+                if ig.dtype != dt and not create_graph:
+                    ig = ig.astype(dt)
+                grads[id(nxt)] = _add(grads.get(id(nxt)), ig)
+    # Everything computed without error: now commit.
+    for leaf, g in leaf_updates:
+        _accumulate(leaf, g, create_graph)
+    if not retain_graph:
+        for node in order:
+            if type(node) is Node:
+                node.inputs = None
+                node.out_data = None
+                node.released = True
+    return captured
+
+
+def _add(acc, g):
+    if acc is None:
+        return g
+    return acc + g
+
+
+def _unpack_saved(node, create_graph):
+    rule = node.rule
+    if node.released and (rule.save_inputs or rule.save_output):
+        raise errors.backward_twice(node.name())
+    counter, expected = node.out_version
+    if rule.save_output and counter[0] != expected:
+        raise errors.modified_inplace(None, node.name(), counter[0], expected, shape=node.out_data.shape,
+                                      dtype=node.out_data.dtype)
+    if not rule.save_inputs:
+        return None
+    for t, v in zip(node.inputs, node.saved_versions):
+        version = getattr(t, "_version", None)
+        if version is not None and version[0] != v:
+            raise errors.modified_inplace(t, node.name(), version[0], v)
+    if create_graph:
+        return node.inputs
+    return tuple(t.data if hasattr(t, "_version") else t for t in node.inputs)
+
+
+def _run_hook(hook, g, create_graph):
+    from .tensor import Tensor
+
+    arg = g if create_graph else Tensor._from_array(g)
+    result = hook(arg)
+    if result is None:
+        return g
+    return result if create_graph else result.data
+
+
+def _accumulate(leaf, g, create_graph):
+    from .tensor import Tensor
+
+    if not create_graph:
+        g = Tensor._from_array(g)
+    for hook in leaf._hooks or ():
+        result = hook(g)
+        if result is not None:
+            g = result
+    if leaf.grad is None:
+        # A fresh tensor: later in-place changes to .grad must not reach into the graph.
+        leaf.grad = g if create_graph else Tensor._from_array(np.array(g.data, copy=True))
+    elif create_graph or leaf.grad.requires_grad:
+        leaf.grad = leaf.grad + g
+    else:
+        leaf.grad.data += g.data
+        leaf.grad._version[0] += 1
