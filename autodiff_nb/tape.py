@@ -165,6 +165,26 @@ def edge_to(tensor):
     return acc
 
 
+# ----------------------------------------------------------------------------------- detach
+# Where each detached tensor came from, so a drawing can show the cut that detach() makes.
+# Keyed by id with weak references both ways: the record must never keep tensors alive.
+_detached = {}
+
+
+def note_detach(alias, source):
+    key = id(alias)
+    origin = source.grad_fn if source.grad_fn is not None else source
+    _detached[key] = (weakref.ref(alias, lambda _ref: _detached.pop(key, None)), weakref.ref(origin))
+
+
+def detached_origin(tensor):
+    """The node (or leaf tensor) ``tensor`` was detached from, or None."""
+    entry = _detached.get(id(tensor))
+    if entry is None or entry[0]() is not tensor:
+        return None
+    return entry[1]()
+
+
 # ----------------------------------------------------------------------------------- the walk
 def reachable_nodes(roots):
     """Every node reachable from ``roots`` through their edges, in reverse record order."""
@@ -201,11 +221,13 @@ def sum_to(grad, shape):
     return grad.reshape(shape)
 
 
-def run_backward(roots, root_grads, *, retain_graph, create_graph, capture=None, accumulate=True):
-    """Walk the record backwards from ``roots``.
+def walk(roots, root_grads, *, create_graph=False, run_hooks=True):
+    """The backward walk, one step at a time; it writes nothing.
 
-    ``capture`` maps id(node) -> slot for ``autograd.grad``: the total gradient reaching that node is
-    returned there instead of (or as well as) accumulated. Returns the captured gradients.
+    Yields ``(node, grad_in, sent)`` in reverse record order: the total gradient that reached
+    ``node`` and, for a recorded op, ``sent`` = ``[(edge, grad), ...]``, what its rule passed to each
+    input (already summed back to the input's shape). ``root_grads`` are arrays, or Tensors under
+    ``create_graph``. ``run_backward`` and the step-by-step widget both use this one loop.
     """
     from .ops import F_ARRAY, F_TENSOR
     from .tensor import Tensor
@@ -214,35 +236,24 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, capture=None,
     grads = {}
     for root, g in zip(roots, root_grads):
         node = edge_to(root)
-        grads[id(node)] = _add(grads.get(id(node)), g if create_graph else g.data)
-    order = reachable_nodes([edge_to(r) for r in roots])
-    captured = {}
-    leaf_updates = []
+        grads[id(node)] = _add(grads.get(id(node)), g)
     with set_grad_enabled(create_graph):
-        for node in order:
+        for node in reachable_nodes([edge_to(r) for r in roots]):
             g = grads.pop(id(node), None)
             if g is None:
                 continue
             if type(node) is AccumulateGrad:
-                leaf = node.variable
-                if leaf is None:
-                    continue
-                if capture is not None and id(node) in capture:
-                    captured[id(node)] = g
-                if accumulate:
-                    leaf_updates.append((leaf, g))
+                yield node, g, ()
                 continue
-            if node.pre_hooks:
+            if node.pre_hooks and run_hooks:
                 for hook in node.pre_hooks:
                     g = _run_hook(hook, g, create_graph)
-            if capture is not None and id(node) in capture:
-                captured[id(node)] = g
             saved = _unpack_saved(node, create_graph)
             out = None
             if node.rule.save_output:
                 out = Tensor._wrap_output(node) if create_graph else node.out_data
-            input_grads = node.rule.vjp(F, g, saved, out, node.params)
-            for nxt, ig, meta in zip(node.edges, input_grads, node.input_meta):
+            sent = []
+            for nxt, ig, meta in zip(node.edges, node.rule.vjp(F, g, saved, out, node.params), node.input_meta):
                 if nxt is None or ig is None:
                     continue
                 shape, dt = meta
@@ -251,11 +262,32 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, capture=None,
                 if ig.dtype != dt and not create_graph:
                     ig = ig.astype(dt)
                 grads[id(nxt)] = _add(grads.get(id(nxt)), ig)
-    # Everything computed without error: now commit.
+                sent.append((nxt, ig))
+            yield node, g, sent
+
+
+def run_backward(roots, root_grads, *, retain_graph, create_graph, capture=None, accumulate=True):
+    """Walk the record backwards from ``roots``, then write leaf ``.grad``s and free saved values.
+
+    ``capture`` holds ids of nodes whose total incoming gradient ``autograd.grad`` wants back;
+    they are returned as {id(node): grad}.
+    """
+    if not create_graph:
+        root_grads = [g.data for g in root_grads]
+    captured, leaf_updates, visited = {}, [], []
+    for node, g, _ in walk(roots, root_grads, create_graph=create_graph):
+        visited.append(node)
+        if capture is not None and id(node) in capture:
+            captured[id(node)] = g
+        if accumulate and type(node) is AccumulateGrad:
+            leaf = node.variable
+            if leaf is not None:
+                leaf_updates.append((leaf, g))
+    # The whole walk succeeded: only now touch .grad and free what the nodes kept.
     for leaf, g in leaf_updates:
         _accumulate(leaf, g, create_graph)
     if not retain_graph:
-        for node in order:
+        for node in visited:
             if type(node) is Node:
                 node.inputs = None
                 node.out_data = None

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import dtypes, errors
 from .printing import tensor_repr
-from .tape import _mode
+from .tape import _mode, note_detach
 
 
 class Size(tuple):
@@ -195,6 +195,8 @@ class Tensor:
         """The same values, cut from the graph: gradients do not flow through the result."""
         t = Tensor._from_array(self.data)
         t._version = self._version  # shares storage, so shares the version counter too
+        if self.requires_grad:
+            note_detach(t, self)
         return t
 
     def detach_(self):
