@@ -1,35 +1,41 @@
 # Two commands on a fresh machine:  make lab   and   make test
-# Each sets up everything it needs: the .venv, Python packages, Graphviz, Chromium.
+# Each one sets up what it needs: the .venv with the Python packages, Graphviz and Chromium.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 
 .PHONY: lab test bench notebooks system-deps clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tools/lab/overrides.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	# torch is the reference the tests compare against; 2.13.0 is the CPU wheel this machine carries.
+	# torch is the reference the tests compare against; 2.13.0 is a CPU wheel (never a CUDA build).
 	$(BIN)/python -m pip install -q -e '.[test,bench]' 'torch==2.13.0'
+	# JupyterLab without news or update pop-ups.
+	mkdir -p $(LAB_SETTINGS) && cp tools/lab/overrides.json $(LAB_SETTINGS)/overrides.json
 	touch $(STAMP)
 
 system-deps:
 	tools/system-deps.sh graphviz chromium
 
+## make lab: open the chapters in JupyterLab (start with 01_automatic_differentiation.ipynb)
 lab: $(STAMP) system-deps
-	$(BIN)/jupyter lab --notebook-dir=chapters --port=$(PORT) \
-	  --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
+	$(BIN)/jupyter lab --notebook-dir=chapters --ServerApp.port=$(PORT)
 
+## make test: every suite: engine, printing, viz, magics, CLI, notebooks (nbval), browser
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
 
+## make bench: our engine against hand-written numpy and PyTorch, single-threaded
 bench: $(STAMP) system-deps
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m benchmarks
 
+## make notebooks: re-execute the chapters and store their outputs
 notebooks: $(STAMP) system-deps
-	$(BIN)/python -m tools.run_notebooks
+	$(BIN)/python tools/run_notebooks.py chapters/*.ipynb
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache tests/artifacts
