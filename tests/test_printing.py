@@ -1,8 +1,8 @@
 """tensor_repr must print exactly what PyTorch's repr(tensor) prints.
 
 The literal cases run everywhere; the property tests (marked ``torch``) compare
-against PyTorch itself and skip without it, except in CI where a missing
-PyTorch is an error.
+against PyTorch itself through conftest's ``torch`` fixture, which skips without
+it, except in CI where a missing PyTorch is an error.
 """
 import contextlib
 import math
@@ -126,15 +126,6 @@ def test_sci_mode_resets_when_omitted():
 
 
 # ---------------------------------------------------------------- against PyTorch itself
-
-
-@pytest.fixture(scope="module")
-def torch():
-    if os.environ.get("CI") == "true":
-        import torch
-
-        return torch
-    return pytest.importorskip("torch")
 
 
 def _float_elements():
