@@ -42,15 +42,16 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         return
     inputs = _as_tuple(inputs)
     captured = _capture(outputs, grads, inputs, retain_graph, create_graph)
-    for t, g in zip(inputs, captured):
-        if g is not None:
-            from .tape import _accumulate
+    from .tape import _accumulate
 
-            if t.grad_fn is None:
-                _accumulate(t, g, create_graph)
-            else:
-                g = g if create_graph else Tensor._from_array(g)
-                t._grad = g if t._grad is None else t._grad + g
+    for t, g in zip(inputs, captured):
+        if g is None:
+            continue
+        if t.grad_fn is None:
+            _accumulate(t, g, create_graph)
+        elif not t._retains_grad:  # a retained grad is already written by its own hook
+            g = g if create_graph else Tensor._from_array(g)
+            t._grad = g if t._grad is None else t._grad + g
 
 
 def _capture(outputs, grads, inputs, retain_graph, create_graph):
@@ -81,14 +82,15 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         retain_graph = create_graph
     found = _capture(outputs, grads, inputs_t, retain_graph, create_graph)
     result = []
-    for t, g in zip(inputs_t, found):
+    for i, (t, g) in enumerate(zip(inputs_t, found)):
         if g is None:
             if materialize_grads:
                 g = np.zeros(t.data.shape, t.data.dtype)
             elif not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the "
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the "
                                    "graph. Set allow_unused=True if this is the desired behavior.\n"
-                                   f"No path leads from the output to the input of shape {tuple(t.shape)}.")
+                                   f"No path leads from the output to input {i} (shape {tuple(t.shape)}); "
+                                   "pass allow_unused=True to get None for it.")
             else:
                 result.append(None)
                 continue

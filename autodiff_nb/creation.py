@@ -8,7 +8,7 @@ import builtins
 
 import numpy as np
 
-from . import dtypes
+from . import dtypes, errors
 from .tensor import Tensor
 
 _generator = [np.random.default_rng()]
@@ -32,7 +32,9 @@ def _finish(arr, dtype, requires_grad):
         arr = arr.astype(dtypes.as_dtype(dtype).numpy, copy=False)
     t = Tensor._from_array(np.asarray(arr))
     if requires_grad:
-        t.requires_grad_(True)
+        if not t.dtype.is_floating_point:
+            raise errors.int_requires_grad(t.dtype)
+        t.requires_grad = True
     return t
 
 
@@ -40,13 +42,17 @@ def _infer_numpy(data):
     """Python data -> numpy array with PyTorch's default dtypes (float32 / int64 / bool)."""
     if isinstance(data, Tensor):
         return data.data.copy()
-    if isinstance(data, np.ndarray):
-        return data.copy()
-    if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in _flat(data)):
-        data = _unwrap(data)
+    if isinstance(data, (np.ndarray, np.generic)):
+        return np.array(data)  # numpy data keeps its dtype (np.float64 stays float64), as in PyTorch
+    keep_float = False
+    if isinstance(data, (list, tuple)):
+        flat = list(_flat(data))
+        if any(isinstance(v, Tensor) for v in flat):
+            data = _unwrap(data)
+        keep_float = any(isinstance(v, np.floating) for v in flat)
     arr = np.array(data)
     if arr.dtype.kind == "f":
-        return arr.astype(np.float32)
+        return arr if keep_float else arr.astype(np.float32)
     if arr.dtype.kind in "iu":
         return arr.astype(np.int64)
     if arr.dtype.kind == "b":

@@ -2,6 +2,8 @@
 naming the shapes or values involved and the fix."""
 from __future__ import annotations
 
+import re
+
 
 def _type_name(shape, dtype) -> str:
     kind = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
@@ -20,15 +22,21 @@ def backward_twice(node_name: str) -> RuntimeError:
     )
 
 
+def _forward_name(node_name: str) -> str:
+    # PyTorch names the op that made a tensor by its forward name: MulBackward0 -> Mul
+    return re.sub(r"Backwards?\d*$", "", node_name)
+
+
 def modified_inplace(tensor, node_name, version, expected, *, shape=None, dtype=None) -> RuntimeError:
     if tensor is not None:
         shape, dtype = tensor.data.shape, tensor.data.dtype
-        made_by = f", which is output 0 of {tensor.grad_fn.name()}" if tensor.grad_fn is not None else ""
+        made_by = (f", which is output 0 of {_forward_name(tensor.grad_fn.name())}," if tensor.grad_fn is not None
+                   else "")
     else:
-        made_by = f", which is output 0 of {node_name}"
+        made_by = f", which is output 0 of {_forward_name(node_name)},"
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
-        f"[{_type_name(shape, dtype)}]{made_by}, is at version {version}; expected version {expected} "
+        f"[{_type_name(shape, dtype)}]{made_by} is at version {version}; expected version {expected} "
         "instead.\n"
         f"{node_name} saved that value for backward; change it out of place (t = t + 1, not t += 1), "
         "or clone() it before the in-place change."
@@ -60,17 +68,21 @@ def bad_gradient_shape(grad_shape, out_shape) -> RuntimeError:
     )
 
 
-def int_requires_grad(dtype) -> RuntimeError:
+def int_requires_grad(dtype, method=False) -> RuntimeError:
+    # PyTorch words it two ways: at creation (requires_grad=True) and from x.requires_grad_()
+    first = ("only Tensors of floating point dtype can require gradients" if method else
+             "Only Tensors of floating point and complex dtype can require gradients")
     return RuntimeError(
-        "Only Tensors of floating point and complex dtype can require gradients\n"
+        f"{first}\n"
         f"This tensor is {dtype!r}: create it with a float dtype, e.g. torch.arange(4.0) or "
         "x.float().requires_grad_()."
     )
 
 
-def inplace_on_leaf() -> RuntimeError:
+def inplace_on_leaf(view=False) -> RuntimeError:
     return RuntimeError(
-        "a leaf Variable that requires grad is being used in an in-place operation.\n"
+        f"a {'view of a ' if view else ''}leaf Variable that requires grad is being used in an in-place "
+        "operation.\n"
         "Update parameters inside `with torch.no_grad():` (e.g. w -= lr * w.grad), or write "
         "w = w + ... to make a new tensor."
     )

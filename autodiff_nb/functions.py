@@ -12,11 +12,29 @@ from collections import namedtuple
 import numpy as np
 
 from . import dtypes, errors
-from .ops import RULES, apply
+from .ops import RULES, apply, setitem_name
 from .tensor import Tensor, as_tensor_arg
 
 _R = RULES
-values_indices = namedtuple("return_types", ["values", "indices"])
+
+
+def _return_type(kind):
+    """PyTorch's ``torch.return_types.max``: a (values, indices) tuple that prints on three lines."""
+
+    class ReturnType(namedtuple(kind, ["values", "indices"])):
+        __slots__ = ()
+
+        def __repr__(self):
+            return f"torch.return_types.{kind}(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+    ReturnType.__name__ = ReturnType.__qualname__ = kind
+    ReturnType.__module__ = "torch.return_types"
+    return ReturnType
+
+
+class return_types:  # noqa: N801  (a namespace, named as PyTorch's module)
+    max = _return_type("max")
+    min = _return_type("min")
 
 
 # ----------------------------------------------------------------------- elementwise
@@ -60,6 +78,14 @@ def pow(a, b):
     else:
         name = "PowBackward0"
     return apply(_R["pow"], (a, b), name)
+
+
+def floor_divide(a, b):
+    """``a // b``: rounds toward -inf; like comparisons it carries no gradient."""
+    a, b = as_tensor_arg(a), as_tensor_arg(b)
+    target = dtypes.result_type((a, b)).numpy
+    out = np.floor_divide(a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b)
+    return Tensor._from_array(np.asarray(out).astype(target, copy=False))
 
 
 def reciprocal(x):
@@ -108,9 +134,18 @@ def minimum(a, b):
 
 
 def clamp(x, min=None, max=None):
+    """Limit every element to [min, max]; a bound may be a number or a tensor (then it gets a gradient)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None\n"
                            "Pass a bound: x.clamp(min=0) or x.clamp(-1, 1).")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        if min is None:
+            return apply(_R["clamp_tensor"], (x, as_tensor_arg(max)), "max")
+        if max is None:
+            return apply(_R["clamp_tensor"], (x, as_tensor_arg(min)), "min")
+        return apply(_R["clamp_tensor"], (x, as_tensor_arg(min), as_tensor_arg(max)), "both")
+    if not x.dtype.is_floating_point and (type(min) is builtins.float or type(max) is builtins.float):
+        x = x.to(dtypes.float32)  # an integer tensor clamped to a float bound becomes float, as in PyTorch
     return apply(_R["clamp"], (x,), (min, max))
 
 
@@ -123,8 +158,18 @@ def where(condition, a, b):
     if cond.dtype is not dtypes.bool:
         cond = Tensor._from_array(cond.data.astype(bool))
     a, b = as_tensor_arg(a), as_tensor_arg(b)
-    target = dtypes.result_type([v for v in (a, b)])
-    return apply(_R["where"], (cond, _cast(a, target), _cast(b, target)))
+    target = dtypes.result_type((a, b))
+    try:
+        return apply(_R["where"], (cond, _cast(a, target), _cast(b, target)), target.numpy)
+    except ValueError:
+        shapes = [tuple(np.shape(v.data if isinstance(v, Tensor) else v)) for v in (cond, a, b)]
+        n = builtins.max(len(sh) for sh in shapes)
+        padded = [(1,) * (n - len(sh)) + sh for sh in shapes]
+        bad = next(i for i in reversed(range(n)) if len({p[i] for p in padded} - {1}) > 1)
+        sizes = [p[bad] for p in padded if p[bad] != 1]
+        raise RuntimeError(f"The size of tensor a ({sizes[0]}) must match the size of tensor b ({sizes[1]}) at "
+                           f"non-singleton dimension {bad}\nwhere: condition, input and other have shapes "
+                           f"{shapes[0]}, {shapes[1]} and {shapes[2]}, which do not broadcast.") from None
 
 
 def _cast(v, target):
@@ -154,7 +199,10 @@ def mv(m, v):
     if m.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {v.ndim}, {m.ndim}, {v.ndim}\n"
                            f"mv: shapes {tuple(m.shape)} and {tuple(v.shape)}; mv takes a matrix and a vector.")
-    _check_inner("mv", m, v, m.shape[1], v.shape[0])
+    if m.shape[1] != v.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({m.shape[0]}), mat ({m.shape[0]}x{m.shape[1]}), vec "
+                           f"({v.shape[0]})\nmv: shapes {tuple(m.shape)} and {tuple(v.shape)}: the matrix needs "
+                           "as many columns as the vector has elements; transpose it (m.T) or reshape.")
     return apply(_R["mv"], (m, v))
 
 
@@ -167,32 +215,74 @@ def mm(a, b):
 
 
 def matmul(a, b):
-    """``a @ b`` with NumPy/PyTorch's rules for 1-D and batched operands."""
+    """``a @ b`` with NumPy/PyTorch's rules for 1-D and batched operands.
+
+    >>> matmul(ones(2, 3), ones(3)).shape
+    torch.Size([2])
+    """
     a, b = as_tensor_arg(a), as_tensor_arg(b)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
                            f"{a.ndim}D and {b.ndim}D\nUse * to multiply by a scalar.")
-    if a.ndim == 1 and b.ndim == 1:
-        return dot(a, b)
-    if a.ndim == 2 and b.ndim == 1:
-        return mv(a, b)
-    if a.ndim == 2 and b.ndim == 2:
-        return mm(a, b)
-    _check_inner("matmul", a, b, a.shape[-1], b.shape[-2] if b.ndim > 1 else b.shape[0])
-    squeeze_dims = []
-    if a.ndim == 1:
-        a = unsqueeze(a, 0)
-        squeeze_dims.append(-2)
-    if b.ndim == 1:
-        b = unsqueeze(b, -1)
-        squeeze_dims.append(-1)
+    if a.ndim <= 2 and b.ndim <= 2:
+        if a.ndim == 1 and b.ndim == 1:
+            return dot(a, b)
+        if b.ndim == 1:
+            return mv(a, b)
+        if a.ndim == 2:
+            return mm(a, b)
+        if a.shape[0] != b.shape[0]:
+            raise errors.matmul_mismatch("matmul", a.shape, b.shape)
+        # PyTorch runs vector @ matrix as a one-row mm, then squeezes the row away in place
+        return squeeze(mm(unsqueeze(a, 0), b), 0, _name="SqueezeBackward4")
+    _check_batched_matmul(a, b)
+    # PyTorch's batched matmul ends in a view of an mm/bmm result (UnsafeViewBackward0), except
+    # matrix @ batch with a matrix that needs a gradient: that result is transposed back and copied.
+    name = "CloneBackward0" if a.ndim == 2 and a.requires_grad else "UnsafeViewBackward0"
+    return apply(_R["matmul"], (a, b), name)
+
+
+def _check_batched_matmul(a, b):
+    """PyTorch's errors for batched matmul, which depend on the route it takes (mm, mv or bmm)."""
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    ka = sa[-1]
+    kb = sb[0] if b.ndim == 1 else sb[-2]
+    if a.ndim >= 3 and b.ndim <= 2:  # the batch folds into the rows of one mm/mv
+        rows = _count(sa[:-1])
+        if ka != kb:
+            first = (f"size mismatch, got input ({rows}), mat ({rows}x{ka}), vec ({kb})" if b.ndim == 1 else
+                     f"mat1 and mat2 shapes cannot be multiplied ({rows}x{ka} and {sb[0]}x{sb[1]})")
+            raise RuntimeError(f"{first}\nmatmul: shapes {sa} and {sb}: the last size of the first "
+                               "must equal the first size of the second; transpose one (x.mT) or reshape it.")
+        return
+    if b.ndim >= 3 and a.ndim <= 2 and a.requires_grad:  # folds the other way round
+        rows = _count(sb[:-2]) * sb[-1]
+        if ka != kb:
+            first = (f"size mismatch, got input ({rows}), mat ({rows}x{kb}), vec ({ka})" if a.ndim == 1 else
+                     f"mat1 and mat2 shapes cannot be multiplied ({rows}x{kb} and {sa[1]}x{sa[0]})")
+            raise RuntimeError(f"{first}\nmatmul: shapes {sa} and {sb}: the last size of the first "
+                               "must equal the size before last of the second; transpose one (x.mT) or "
+                               "reshape it.")
+        return
+    batch_a, batch_b = sa[:-2], sb[:-2]
     try:
-        out = apply(_R["mm"], (a, b), "BmmBackward0")
+        batch = np.broadcast_shapes(batch_a, batch_b)
     except ValueError:
-        raise errors.matmul_mismatch("matmul", a.shape, b.shape) from None
-    for d in squeeze_dims:
-        out = squeeze(out, d)
-    return out
+        err = errors.broadcast_mismatch("matmul", batch_a, batch_b)
+        raise RuntimeError(f"{str(err).splitlines()[0]}\nmatmul: shapes {sa} and {sb}: the batch "
+                           f"dimensions {batch_a} and {batch_b} must broadcast.") from None
+    if ka != kb:
+        n = _count(batch)
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{n}, {ka}] but "
+                           f"got: [{n}, {kb}].\nmatmul: shapes {sa} and {sb}: the last size of the first "
+                           "must equal the size before last of the second; transpose one (x.mT) or reshape it.")
+
+
+def _count(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
 
 
 def outer(a, b):
@@ -208,6 +298,8 @@ def _dims(x, dim, axis=None):
         return None
     if isinstance(dim, (builtins.int, np.integer)):
         dim = (dim,)
+    elif len(dim) == 0:
+        return tuple(range(x.ndim))  # PyTorch reads an empty dim list as "every dim"
     nd = builtins.max(x.ndim, 1)
     out = []
     for d in dim:
@@ -240,7 +332,7 @@ def mean(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
     if dtype is not None:
         x = x.to(dtype)
     if not x.dtype.is_floating_point:
-        kind = {"int64": "Long", "int32": "Int", "bool": "Bool"}.get(x.dtype.name, x.dtype.name)
+        kind = _type_word(x.dtype)
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
             f"dtype. Got: {kind}\nConvert first: x.float().mean()."
@@ -249,19 +341,28 @@ def mean(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
     return apply(_R["mean"], (x,), (dims, _keep(keepdim, keepdims), x.data.shape))
 
 
+def _type_word(dtype):
+    """PyTorch's word for a dtype in messages: Long, Int, Bool, Float ..."""
+    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+            "float16": "Half", "float32": "Float", "float64": "Double"}[dtype.name]
+
+
 def _select_reduction(kind, x, dim, keepdim, other):
     if isinstance(dim, Tensor) or other is not None:
         return (maximum if kind == "max" else minimum)(x, dim if other is None else other)
-    if x.numel() == 0:
-        raise RuntimeError(f"{kind}(): Expected reduction dim to be specified for input.numel() == 0. "
-                           f"Specify the reduction dim with the 'dim' argument.\nThe tensor has shape "
-                           f"{tuple(x.shape)}.")
     data = x.data
     if dim is None:
+        if x.numel() == 0:
+            raise RuntimeError(f"{kind}(): Expected reduction dim to be specified for input.numel() == 0. "
+                               f"Specify the reduction dim with the 'dim' argument.\nThe tensor has shape "
+                               f"{tuple(x.shape)}: reduce along a dim, or check why it is empty.")
         value = data.max() if kind == "max" else data.min()
         mask = data == value
         return apply(_R[kind], (x,), (None, False, data.shape, mask))
     (d,) = _dims(x, dim) or (0,)
+    if data.ndim and data.shape[d] == 0:
+        raise IndexError(f"{kind}(): Expected reduction dim {d} to have non-zero size.\nThe tensor has "
+                         f"shape {tuple(x.shape)}: there is nothing along dim {d} to pick from.")
     idx = np.argmax(data, axis=d) if kind == "max" else np.argmin(data, axis=d)
     idx_keep = np.expand_dims(idx, d)
     mask = np.zeros(data.shape, dtype=bool)
@@ -269,9 +370,9 @@ def _select_reduction(kind, x, dim, keepdim, other):
         np.put_along_axis(mask, idx_keep, True, axis=d)
     else:
         mask = np.ones((), dtype=bool)
-    values = apply(_R[kind], (x,), ((d,) if data.ndim else None, keepdim, data.shape, mask))
-    indices = Tensor._from_array(idx_keep if keepdim else idx.astype(np.int64))
-    return values_indices(values, indices)
+    values = apply(_R[kind], (x,), ((d,) if data.ndim else (), keepdim, data.shape, mask))
+    indices = Tensor._from_array(np.asarray(idx_keep if keepdim else idx, dtype=np.int64))
+    return getattr(return_types, kind)(values, indices)
 
 
 def max(x, dim=None, keepdim=False, *, other=None):
@@ -285,9 +386,18 @@ def min(x, dim=None, keepdim=False, *, other=None):
 
 
 def _arg(fn, x, dim, keepdim):
+    name = fn.__name__
     if dim is None:
+        if x.numel() == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.\n"
+                             f"The tensor has shape {tuple(x.shape)}: pass a dim, or check why it is empty.")
         return Tensor._from_array(np.asarray(fn(x.data), dtype=np.int64))
-    (d,) = _dims(x, dim)
+    (d,) = _dims(x, dim) or (0,)
+    if x.ndim and x.data.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.\nThe tensor has "
+                         f"shape {tuple(x.shape)}: there is nothing along dim {d} to pick from.")
+    if not x.ndim:
+        return Tensor._from_array(np.zeros((), dtype=np.int64))
     return Tensor._from_array(np.asarray(fn(x.data, axis=d, keepdims=keepdim), dtype=np.int64))
 
 
@@ -303,7 +413,7 @@ def norm(x, p="fro", dim=None, keepdim=False):
     """Vector 2-norm (or ``p=1``), of everything or along ``dim``."""
     if not x.dtype.is_floating_point:
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
-                           f"Got {x.dtype.name.capitalize()}\nConvert first: x.float().norm().")
+                           f"Got {_type_word(x.dtype)}\nConvert first: x.float().norm().")
     ord_ = 2 if p in ("fro", 2, 2.0, None) else p
     if ord_ not in (1, 2):
         raise NotImplementedError(f"norm: p={p!r} is not supported here; use p=1 or p=2.")
@@ -312,16 +422,16 @@ def norm(x, p="fro", dim=None, keepdim=False):
 
 def softmax(x, dim=None, dtype=None):
     if dim is None:
-        raise TypeError("softmax() missing required argument 'dim'\nSay which axis sums to 1, e.g. dim=-1.")
-    (d,) = _dims(x, dim)
-    return apply(_R["softmax"], (x if dtype is None else x.to(dtype),), d)
+        raise TypeError('softmax() missing 1 required positional arguments: "dim"\n'
+                        "Say which axis sums to 1, e.g. dim=-1.")
+    return apply(_R["softmax"], (x if dtype is None else x.to(dtype),), _dims(x, dim))
 
 
 def log_softmax(x, dim=None, dtype=None):
     if dim is None:
-        raise TypeError("log_softmax() missing required argument 'dim'\nSay which axis, e.g. dim=-1.")
-    (d,) = _dims(x, dim)
-    return apply(_R["log_softmax"], (x if dtype is None else x.to(dtype),), d)
+        raise TypeError('log_softmax() missing 1 required positional arguments: "dim"\n'
+                        "Say which axis, e.g. dim=-1.")
+    return apply(_R["log_softmax"], (x if dtype is None else x.to(dtype),), _dims(x, dim))
 
 
 # ----------------------------------------------------------------------- shapes
@@ -357,17 +467,21 @@ def flatten(x, start_dim=0, end_dim=-1):
         return reshape(x, 1)
     s = start_dim % x.ndim
     e = end_dim % x.ndim
+    if s == e:
+        return x  # nothing to merge: PyTorch hands back the tensor itself
     shape = x.shape[:s] + (-1,) + x.shape[e + 1:]
     return reshape(x, shape)
 
 
-def squeeze(x, dim=None):
+def squeeze(x, dim=None, *, _name=None):
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
-        return reshape(x, shape, _name="SqueezeBackward0")
+        return reshape(x, shape, _name=_name or "SqueezeBackward0")
     dims = _dims(x, dim)
     shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
-    return reshape(x, shape, _name="SqueezeBackward1")
+    # PyTorch names the overloads: squeeze(), squeeze(int), squeeze(tuple of ints)
+    name = _name or ("SqueezeBackward1" if isinstance(dim, (builtins.int, np.integer)) else "SqueezeBackward2")
+    return reshape(x, shape, _name=name)
 
 
 def unsqueeze(x, dim):
@@ -391,11 +505,11 @@ def permute(x, *dims, _name="PermuteBackward0"):
 
 
 def transpose(x, dim0, dim1):
-    if x.ndim < 2 and x.ndim == 0:
-        return x
+    (a,) = _dims(x, dim0) or (0,)
+    (b,) = _dims(x, dim1) or (0,)
     order = list(range(x.ndim))
-    a, b = dim0 % x.ndim, dim1 % x.ndim
-    order[a], order[b] = order[b], order[a]
+    if x.ndim:
+        order[a], order[b] = order[b], order[a]
     return permute(x, order, _name="TransposeBackward0")
 
 
@@ -406,21 +520,26 @@ def t(x):
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D\n"
                            "Use transpose(x, -1, -2) or permute for more dimensions.")
-    if x.ndim < 2:
-        return x
-    return permute(x, (1, 0), _name="TBackward0")
+    return permute(x, tuple(reversed(range(x.ndim))), _name="TBackward0")
 
 
 def expand(x, *sizes):
     sizes = _shape_args(sizes)
     lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise RuntimeError(f"expand(torch.{_type_word(x.dtype)}Tensor{{{list(x.shape)}}}, size={list(sizes)}): the number of sizes "
+                           f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in the "
+                           f"tensor ({x.ndim})\nexpand can add leading dims, never remove them.")
     shape = tuple(x.shape[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(sizes))
     try:
         np.broadcast_shapes(tuple(x.shape), shape)
     except ValueError:
-        raise RuntimeError(f"The expanded size of the tensor must match the existing size at a "
-                           f"non-singleton dimension. Target sizes: {list(sizes)}. Tensor sizes: "
-                           f"{list(x.shape)}\nOnly dimensions of size 1 can be expanded.") from None
+        own = tuple(x.shape)
+        bad = next(i for i in reversed(range(len(own))) if own[i] != 1 and own[i] != shape[lead + i])
+        raise RuntimeError(f"The expanded size of the tensor ({shape[lead + bad]}) must match the existing size "
+                           f"({own[bad]}) at non-singleton dimension {lead + bad}.  Target sizes: {list(sizes)}.  "
+                           f"Tensor sizes: {list(own)}\nOnly dimensions of size 1 can be expanded; "
+                           f"{own} cannot become {shape}.") from None
     return apply(_R["expand"], (x,), shape)
 
 
@@ -433,11 +552,18 @@ def cat(tensors, dim=0):
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
     (d,) = _dims(tensors[0], dim)
-    try:
-        return apply(_R["cat"], tensors, (d, tuple(t_.shape[d] for t_ in tensors)))
-    except ValueError:
-        raise RuntimeError(f"Sizes of tensors must match except in dimension {d}\ncat: shapes "
-                           f"{[tuple(t_.shape) for t_ in tensors]}.") from None
+    first = tensors[0].shape
+    for i, t_ in enumerate(tensors):
+        if t_.ndim != len(first):
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {len(first)} and {t_.ndim}\n"
+                               f"cat: shapes {[tuple(u.shape) for u in tensors]}; unsqueeze or reshape first.")
+        for j, (n, m) in enumerate(zip(first, t_.shape)):
+            if j != d and n != m:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size {n} but got size {m} "
+                    f"for tensor number {i} in the list.\ncat: shapes {[tuple(u.shape) for u in tensors]}; "
+                    f"every size except dim {d} must agree.")
+    return apply(_R["cat"], tensors, (d, tuple(t_.shape[d] for t_ in tensors)))
 
 
 concat = concatenate = cat
@@ -447,10 +573,11 @@ def stack(tensors, dim=0):
     tensors = tuple(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
-    shapes = {tuple(t_.shape) for t_ in tensors}
-    if len(shapes) > 1:
-        raise RuntimeError(f"stack expects each tensor to be equal size\nstack: shapes "
-                           f"{[tuple(t_.shape) for t_ in tensors]}.")
+    for i, t_ in enumerate(tensors):
+        if t_.shape != tensors[0].shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at "
+                               f"entry 0 and {list(t_.shape)} at entry {i}\nstack: shapes "
+                               f"{[tuple(u.shape) for u in tensors]}; every tensor must have the same shape.")
     nd = tensors[0].ndim + 1
     return apply(_R["stack"], tensors, (dim % nd, len(tensors)))
 
@@ -476,7 +603,15 @@ def _normalize_key_part(k):
 
 def index(x, key):
     key = _normalize_key(key)
-    return apply(_R["index"], (x,), (key, x.data.shape, x.data.dtype))
+    try:
+        return apply(_R["index"], (x,), (key, x.data.shape, x.data.dtype))
+    except IndexError as e:
+        text = str(e)
+        if "out of bounds" in text:
+            text = text.replace("for axis", "for dimension")
+            raise IndexError(f"{text}\nThe tensor has shape {tuple(x.shape)}; valid indices along a dim of "
+                             "size n are -n..n-1.") from None
+        raise
 
 
 def setitem(x, key, value):
@@ -485,7 +620,9 @@ def setitem(x, key, value):
 
     key = _normalize_key(key)
     value = as_tensor_arg(value)
-    inplace(x, lambda old: apply(_R["setitem"], (old, value), key), lambda data: _assign(data, key, value))
+    name = setitem_name(key, value)
+    inplace(x, lambda old: apply(_R["setitem"], (old, value), (key, name)), lambda data: _assign(data, key, value),
+            value, leaf_view=name == "CopySlices")
 
 
 def _assign(data, key, value):

@@ -98,6 +98,9 @@ class F_ARRAY:
     permute = staticmethod(np.transpose)
     expand = staticmethod(np.broadcast_to)
 
+    where = staticmethod(np.where)
+    zeros_like = staticmethod(np.zeros_like)
+
     @staticmethod
     def swap_last(x):
         return np.swapaxes(x, -1, -2)
@@ -157,6 +160,14 @@ class F_TENSOR:
         return _fn.expand(x, shape)
 
     @staticmethod
+    def where(c, a, b):
+        return _fn.where(c, a, b)
+
+    @staticmethod
+    def zeros_like(x):
+        return _fn.mul(x, 0)  # recorded, so a gradient of this gradient is zero too
+
+    @staticmethod
     def swap_last(x):
         return _fn.transpose(x, -1, -2)
 
@@ -208,15 +219,43 @@ def _select_grad(F, g, x, out, p):
     return (_grad_of_reduction(F, g, (dims, keepdim, in_shape)) * mask,)
 
 
-def _index_name(key):
+def _index_name(p):
+    """PyTorch's name for ``x[key]``: the last view op its indexing ran, or IndexBackward0."""
+    key, shape = p[0], p[1]
+    if not isinstance(key, tuple):
+        # a lone slice is always applied, even a full one
+        if isinstance(key, slice):
+            return "SliceBackward0"
+        key = (key,)
+    name, dim = "AliasBackward0", 0
+    for k in key:
+        if k is None:
+            name = "UnsqueezeBackward0"
+        elif k is Ellipsis:
+            dim = len(shape) - sum(1 for j in key if j is not None and j is not Ellipsis)
+            continue
+        elif isinstance(k, slice):
+            if k.indices(shape[dim]) != (0, shape[dim], 1):  # a full slice is skipped
+                name = "SliceBackward0"
+        elif isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)):
+            name = "SelectBackward0"
+            dim += 1
+            continue
+        else:
+            return "IndexBackward0"  # lists, arrays, masks, Python bools: advanced indexing comes last
+        if k is not None:
+            dim += 1
+    return name
+
+
+def setitem_name(key, value):
     parts = key if isinstance(key, tuple) else (key,)
-    if any(isinstance(k, (list, np.ndarray)) for k in parts):
-        return "IndexBackward0"
-    if any(isinstance(k, int) for k in parts):
-        return "SelectBackward0"
-    if any(isinstance(k, slice) for k in parts):
-        return "SliceBackward0"
-    return "AliasBackward0"
+    if any(not (k is None or k is Ellipsis or isinstance(k, slice)
+                or (isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)))) for k in parts):
+        return "IndexPutBackward0"
+    if all(k is Ellipsis for k in parts):
+        return "CopyBackwards" if isinstance(value, Tensor) else "FillBackward3"
+    return "CopySlices"
 
 
 def _norm_grad(F, g, x, out, p):
@@ -268,13 +307,71 @@ def _is_scalar(v):
 
 def _pow_grad(F, g, x, out, p):
     base, exponent = x
-    g_base = None if _is_scalar(base) else g * exponent * base ** (exponent - 1)
-    g_exp = None
+    g_base = g_exp = None
+    if not _is_scalar(base):
+        if _is_scalar(exponent):
+            # an exponent of 0 gives 0 everywhere, even at base 0 (not 0 * 0**-1)
+            g_base = g * exponent * base ** (exponent - 1) if exponent != 0 else F.zeros_like(g)
+        else:
+            # where the exponent is 0, use base**0 so the 0 factor is not multiplied by 0**-1 = inf
+            g_base = g * exponent * base ** (exponent - (exponent != 0))
     if not _is_scalar(exponent):
-        # d/db a**b = a**b log a, taken as 0 where a == 0 (PyTorch does the same)
-        log_base = (math.log(base) if base > 0 else 0.0) if _is_scalar(base) else F.log(base + (base == 0))
-        g_exp = g * out * log_base
+        # d/db a**b = a**b log a. At a == 0 PyTorch takes it as 0 for b >= 0, and -inf for b < 0
+        # (where a**b itself is inf); safe stand-ins keep numpy from warning on 0 * log 0.
+        if _is_scalar(base):
+            if base == 0:
+                g_exp = F.where(exponent >= 0, 0.0, g * -math.inf)
+            else:
+                g_exp = g * out * (math.log(base) if base > 0 else math.nan)
+        else:
+            at_zero = base == 0
+            g_exp = g * F.where(at_zero, 0.0, out) * F.log(base + at_zero)
+            g_exp = F.where(at_zero & (exponent < 0), g * -math.inf, g_exp)
     return (g_base, g_exp)
+
+
+def _clamp_tensor_grad(F, g, x, out, p):
+    """clamp with tensor bounds: each element's gradient goes to whichever of x, min, max it equals."""
+    if p == "both":
+        a, lo, hi = x
+        return (g * ((a >= lo) & (a <= hi)), g * ((a < lo) & (lo <= hi)), g * ((a > hi) | (lo > hi)))
+    a, bound = x
+    if p == "min":
+        return (g * (a >= bound), g * (a < bound))
+    return (g * (a <= bound), g * (a > bound))
+
+
+def _clamp_tensor_forward(p, a, *bounds):
+    if p == "both":
+        return np.minimum(np.maximum(a, bounds[0]), bounds[1])
+    return np.maximum(a, bounds[0]) if p == "min" else np.minimum(a, bounds[0])
+
+
+def _matmul_grad(F, g, x, out, p):
+    """Batched matmul: treat a vector operand as a one-row (or one-column) matrix, then as mm."""
+    a, b = x
+    a_vec, b_vec = len(a.shape) == 1, len(b.shape) == 1
+    if a_vec:
+        a = F.reshape(a, (1,) + tuple(a.shape))
+        g = F.reshape(g, tuple(g.shape[:-1]) + (1, g.shape[-1]))
+    if b_vec:
+        b = F.reshape(b, tuple(b.shape) + (1,))
+        g = F.reshape(g, tuple(g.shape) + (1,))
+    ga = F.matmul(g, F.swap_last(b))
+    gb = F.matmul(F.swap_last(a), g)
+    # the batch dimensions are summed away by the walk (sum_to); only the vector's extra axis goes here
+    if a_vec:
+        ga = F.reshape(ga, tuple(ga.shape[:-2]) + (ga.shape[-1],))
+    if b_vec:
+        gb = F.reshape(gb, tuple(gb.shape[:-1]))
+    return (ga, gb)
+
+
+def _mean_forward(p, a):
+    if a.size == 0 or 0 in a.shape:
+        # the mean of nothing is nan; numpy would also warn about it, PyTorch does not
+        return np.sum(a, axis=p[0], keepdims=p[1]) * np.nan
+    return np.mean(a, axis=p[0], keepdims=p[1])
 
 
 R = Rule
@@ -316,11 +413,13 @@ RULES = {
     "minimum": R("MinimumBackward0", _fwd(np.minimum),
                  lambda F, g, x, out, p: (_tie_split(F, g, x[1], x[0]), _tie_split(F, g, x[0], x[1])),
                  save_inputs=True, promote="same"),
+    "clamp_tensor": R("ClampBackward0", _clamp_tensor_forward, _clamp_tensor_grad, save_inputs=True,
+                      promote="same"),
     "clamp": R("ClampBackward1", lambda p, a: np.clip(a, p[0], p[1]),
                lambda F, g, x, out, p: (g * (((x[0] >= p[0]) if p[0] is not None else True)
                                              & ((x[0] <= p[1]) if p[1] is not None else True)),),
                save_inputs=True),
-    "where": R("WhereBackward0", lambda p, c, a, b: np.where(c, a, b),
+    "where": R("WhereBackward0", lambda p, c, a, b: np.where(c, a, b).astype(p, copy=False),
                lambda F, g, x, out, p: (None, g * x[0], g * ~x[0]), save_inputs=True),
     # linear algebra -----------------------------------------------------------------------
     "dot": R("DotBackward0", _fwd(np.dot), lambda F, g, x, out, p: (g * x[1], g * x[0]), save_inputs=True,
@@ -328,37 +427,42 @@ RULES = {
     "mv": R("MvBackward0", _fwd(np.matmul),
             lambda F, g, x, out, p: (F.reshape(g, (-1, 1)) * F.reshape(x[1], (1, -1)),
                                      F.matmul(F.swap_last(x[0]), g)), save_inputs=True, promote="same"),
-    "mm": R(lambda p: p or "MmBackward0", _fwd(np.matmul),
+    "mm": R("MmBackward0", _fwd(np.matmul),
             lambda F, g, x, out, p: (F.matmul(g, F.swap_last(x[1])), F.matmul(F.swap_last(x[0]), g)),
             save_inputs=True, promote="same"),
+    "matmul": R(lambda p: p, _fwd(np.matmul), _matmul_grad, save_inputs=True, promote="same"),
     # reductions ---------------------------------------------------------------------------
     "sum": R(lambda p: "SumBackward0" if p[0] is None else "SumBackward1",
              lambda p, a: np.sum(a, axis=p[0], keepdims=p[1]),
              lambda F, g, x, out, p: (_grad_of_reduction(F, g, p),)),
     "mean": R(lambda p: "MeanBackward0" if p[0] is None else "MeanBackward1",
-              lambda p, a: np.mean(a, axis=p[0], keepdims=p[1]),
+              _mean_forward,
               lambda F, g, x, out, p: (_grad_of_reduction(F, g, p) * _mean_scale(p),)),
     "max": R(_max_name("Max"), lambda p, a: _reduce_select(np.max, p, a), _select_grad),
     "min": R(_max_name("Min"), lambda p, a: _reduce_select(np.min, p, a), _select_grad),
     "norm": R("LinalgVectorNormBackward0", _norm_forward, _norm_grad, save_inputs=True, save_output=True),
     "softmax": R("SoftmaxBackward0", _softmax_forward,
-                 lambda F, g, x, out, p: (out * (g - F.sum(g * out, (p,), True)),), save_output=True),
+                 lambda F, g, x, out, p: (out * (g - F.sum(g * out, p, True)),), save_output=True),
     "log_softmax": R("LogSoftmaxBackward0", _log_softmax_forward,
-                     lambda F, g, x, out, p: (g - F.exp(out) * F.sum(g, (p,), True),), save_output=True),
+                     lambda F, g, x, out, p: (g - F.exp(out) * F.sum(g, p, True),), save_output=True),
     # shapes -------------------------------------------------------------------------------
     "reshape": R(lambda p: p[1], lambda p, a: np.reshape(a, p[0]),
                  lambda F, g, x, out, p: (F.reshape(g, p[2]),)),
     "permute": R(lambda p: p[1], lambda p, a: np.transpose(a, p[0]),
                  lambda F, g, x, out, p: (F.permute(g, tuple(np.argsort(p[0]))),)),
     "expand": R("ExpandBackward0", lambda p, a: np.broadcast_to(a, p), lambda F, g, x, out, p: (g,)),
-    "cat": R("CatBackward0", lambda p, *a: np.concatenate(a, axis=p[0]), _cat_grad, promote=None),
-    "stack": R("StackBackward0", lambda p, *a: np.stack(a, axis=p[0]), _stack_grad),
-    "index": R(lambda p: _index_name(p[0]), lambda p, a: a[p[0]],
+    "cat": R("CatBackward0", lambda p, *a: np.concatenate(a, axis=p[0]), _cat_grad, promote="same"),
+    "stack": R("StackBackward0", lambda p, *a: np.stack(a, axis=p[0]), _stack_grad, promote="same"),
+    "index": R(_index_name, lambda p, a: a[p[0]],
                lambda F, g, x, out, p: (F.scatter(g, p[1], p[0], p[2]),)),
     "scatter": R("IndexPutBackward0", lambda p, g: F_ARRAY.scatter(g, p[0], p[1], g.dtype),
                  lambda F, g, x, out, p: (F.take(g, p[1]),)),
-    "setitem": R("CopySlices", lambda p, a, v: _setitem(a, p, v),
-                 lambda F, g, x, out, p: (_zero_at(F, g, p), F.take(g, p)), promote=None),
+    "setitem": R(lambda p: p[1], lambda p, a, v: _setitem(a, p[0], v),
+                 lambda F, g, x, out, p: (_zero_at(F, g, p[0]), F.take(g, p[0])), promote=None),
+    # in-place zero_/fill_/copy_ as recorded ops: the old value gets no gradient, the source all of it
+    "fill": R(lambda p: p[0], lambda p, a: np.full_like(a, p[1]), lambda F, g, x, out, p: (F.zeros_like(g),)),
+    "copy": R("CopyBackwards", lambda p, a, src: np.broadcast_to(src, a.shape).astype(a.dtype),
+              lambda F, g, x, out, p: (F.zeros_like(g), g)),
     "clone": R("CloneBackward0", lambda p, a: a.copy(), lambda F, g, x, out, p: (g,)),
     "to": R("ToCopyBackward0", lambda p, a: a.astype(p), lambda F, g, x, out, p: (g,)),
 }

@@ -19,7 +19,7 @@ import weakref
 
 import numpy as np
 
-from . import errors
+from . import dtypes, errors
 
 _seq = itertools.count()
 
@@ -259,7 +259,10 @@ def walk(roots, root_grads, *, create_graph=False, run_hooks=True):
                 shape, dt = meta
                 if ig.shape != shape:
                     ig = sum_to(ig, shape)
-                if ig.dtype != dt and not create_graph:
+                if create_graph:
+                    if ig.data.dtype != dt:
+                        ig = ig.to(dtypes.from_numpy(dt))  # recorded, so a float32 leaf gets float32
+                elif ig.dtype != dt:
                     ig = ig.astype(dt)
                 grads[id(nxt)] = _add(grads.get(id(nxt)), ig)
                 sent.append((nxt, ig))

@@ -130,13 +130,15 @@ class Tensor:
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
                                 f"{type(value).__name__}")
             if value.shape != self.shape:
-                raise RuntimeError(f"assigned grad has data of a different size\n.grad must have the "
-                                   f"tensor's shape {tuple(self.shape)}, got {tuple(value.shape)}.")
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of "
+                                   f"size '{list(self.shape)}'. Please ensure that the gradient and the tensor "
+                                   f"are the same size\n.grad must have the tensor's shape {tuple(self.shape)}, "
+                                   f"got {tuple(value.shape)}.")
         self._grad = value
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and not self.dtype.is_floating_point:
-            raise errors.int_requires_grad(self.dtype)
+            raise errors.int_requires_grad(self.dtype, method=True)
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to "
                                "use a computed variable in a subgraph that doesn't require differentiation "
@@ -224,10 +226,17 @@ class Tensor:
         return self.data.reshape(()).item()
 
     def __float__(self):
-        return builtins.float(self._one("float()"))
+        return builtins.float(self._scalar("float()"))
 
     def __int__(self):
-        return builtins.int(self._one("int()"))
+        return builtins.int(self._scalar("int()"))
+
+    def _scalar(self, what):
+        if self.data.size != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars\n{what} needs a "
+                             f"tensor with exactly one element; this one has shape {tuple(self.data.shape)}: "
+                             "pick one element (t[0]) or reduce it (t.sum()).")
+        return self.data.reshape(()).item()
 
     def __index__(self):
         if self.dtype.is_floating_point or self.dtype is dtypes.bool:
@@ -348,6 +357,12 @@ class Tensor:
     def __rtruediv__(self, other):
         return fn.div(other, self)
 
+    def __floordiv__(self, other):
+        return fn.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return fn.floor_divide(other, self)
+
     def __pow__(self, other):
         return fn.pow(self, other)
 
@@ -456,16 +471,17 @@ class Tensor:
 
     def zero_(self):
         """Set every element to 0 in place: ``x.grad.zero_()`` before the next backward."""
-        return self.fill_(0)
+        return inplace(self, lambda old: fn.apply(fn.RULES["fill"], (old,), ("ZeroBackward0", 0)),
+                       lambda data: data.fill(0))
 
     def fill_(self, value):
         value = value.item() if isinstance(value, Tensor) else value
-        return inplace(self, lambda old: fn.add(fn.mul(old, 0), value),
-                       lambda data: data.fill(value), None)
+        return inplace(self, lambda old: fn.apply(fn.RULES["fill"], (old,), ("FillBackward2", value)),
+                       lambda data: data.fill(value))
 
     def copy_(self, src):
         src = as_tensor_arg(src)
-        return inplace(self, lambda old: fn.add(fn.mul(old, 0), src),
+        return inplace(self, lambda old: fn.apply(fn.RULES["copy"], (old, src)),
                        lambda data: np.copyto(data, src.data if isinstance(src, Tensor) else src,
                                               casting="unsafe"), src)
 
@@ -506,10 +522,10 @@ class Tensor:
     def norm(self, p="fro", dim=None, keepdim=False):
         return fn.norm(self, p, dim, keepdim)
 
-    def softmax(self, dim):
+    def softmax(self, dim=None):
         return fn.softmax(self, dim)
 
-    def log_softmax(self, dim):
+    def log_softmax(self, dim=None):
         return fn.log_softmax(self, dim)
 
     def reshape(self, *shape):
@@ -639,10 +655,13 @@ class _HookHandle:
 
 def as_tensor_arg(x):
     """Operands of ops: Tensors and Python numbers pass through; arrays and lists become Tensors."""
-    if isinstance(x, (Tensor, builtins.int, builtins.float)):
+    t = type(x)
+    if t is Tensor or t is builtins.float or t is builtins.int or t is builtins.bool:
         return x
     if isinstance(x, np.generic):
-        return x.item()
+        return x.item()  # PyTorch treats numpy scalars as Python numbers (np.float64 subclasses float)
+    if isinstance(x, (Tensor, builtins.int, builtins.float)):
+        return x
     from .creation import tensor
 
     return tensor(x)
@@ -664,17 +683,18 @@ def _ufunc_into(ufunc, data, other):
             "the tensor's shape; write x = x + y instead.") from None
 
 
-def inplace(t, recorded, raw, other=None):
+def inplace(t, recorded, raw, other=None, *, leaf_view=False):
     """Change ``t`` in place.
 
     ``raw(data)`` mutates the array (the fast path: no gradient involved, e.g. an SGD step under
     no_grad). ``recorded(old)`` computes the new value as an ordinary recorded op on an alias of the
     old value; ``t`` then takes the result's value and history, as PyTorch's in-place ops do.
+    ``leaf_view`` says the change goes through a view (``x[0] = 1``), which PyTorch words differently.
     """
     other_grad = isinstance(other, Tensor) and other.requires_grad
     if _mode.enabled and (t.requires_grad or other_grad) and recorded is not None:
         if t.requires_grad and t.grad_fn is None:
-            raise errors.inplace_on_leaf()
+            raise errors.inplace_on_leaf(view=leaf_view)
         old = Tensor._from_array(t.data.copy())
         old.grad_fn, old.requires_grad = t.grad_fn, t.requires_grad
         result = recorded(old)
