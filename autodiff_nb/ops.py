@@ -18,15 +18,19 @@ from .tape import Node, edge_to, _mode
 
 
 class Rule:
-    __slots__ = ("name", "forward", "vjp", "save_inputs", "save_output", "promote")
+    __slots__ = ("name", "forward", "vjp", "save_inputs", "save_output", "promote", "shown_edges")
 
-    def __init__(self, name, forward, vjp, *, save_inputs=False, save_output=False, promote=None):
+    def __init__(self, name, forward, vjp, *, save_inputs=False, save_output=False, promote=None,
+                 shown_edges=None):
         self.name = name  # a string, or a function of params for ops with several PyTorch names
         self.forward = forward
         self.vjp = vjp
         self.save_inputs = save_inputs
         self.save_output = save_output
         self.promote = promote  # None, "same" (PyTorch promotion) or "float" (ints become float32)
+        # Where PyTorch's next_functions lists other slots than our inputs (a Python-scalar exponent is
+        # no input of PowBackward0; where's condition never is): f(edges, input_meta, params) -> edges.
+        self.shown_edges = shown_edges
 
     def backward_name(self, params) -> str:
         return self.name if isinstance(self.name, str) else self.name(params)
@@ -182,6 +186,10 @@ class F_TENSOR:
     @staticmethod
     def scatter(g, shape, key, dtype):
         return apply(RULES["scatter"], (g,), (shape, key))
+
+
+def _drop_scalars(edges, meta, p):
+    return tuple(e for e, m in zip(edges, meta) if m is not None)
 
 
 def _fwd(fn):
@@ -380,7 +388,7 @@ RULES = {
     "add": R("AddBackward0", _fwd(np.add), lambda F, g, x, out, p: (g, g), promote="same"),
     "sub": R("SubBackward0", _fwd(np.subtract), lambda F, g, x, out, p: (g, -g), promote="same"),
     "rsub": R("RsubBackward1", lambda p, a, b: np.subtract(b, a), lambda F, g, x, out, p: (-g, None),
-              promote="same"),
+              promote="same", shown_edges=_drop_scalars),
     "mul": R("MulBackward0", _fwd(np.multiply), lambda F, g, x, out, p: (g * x[1], g * x[0]),
              save_inputs=True, promote="same"),
     "div": R("DivBackward0", _fwd(np.true_divide),
@@ -388,7 +396,8 @@ RULES = {
              promote="float"),
     "reciprocal": R("ReciprocalBackward0", lambda p, a: np.true_divide(1, a),
                     lambda F, g, x, out, p: (-g * out * out,), save_output=True, promote="float"),
-    "pow": R(lambda p: p, _fwd(np.power), _pow_grad, save_inputs=True, save_output=True, promote="same"),
+    "pow": R(lambda p: p, _fwd(np.power), _pow_grad, save_inputs=True, save_output=True, promote="same",
+             shown_edges=_drop_scalars),
     "neg": R("NegBackward0", _fwd(np.negative), lambda F, g, x, out, p: (-g,)),
     "abs": R("AbsBackward0", _fwd(np.abs), lambda F, g, x, out, p: (g * F.sign(x[0]),), save_inputs=True),
     "exp": R("ExpBackward0", _fwd(np.exp), lambda F, g, x, out, p: (g * out,), save_output=True,
@@ -414,13 +423,15 @@ RULES = {
                  lambda F, g, x, out, p: (_tie_split(F, g, x[1], x[0]), _tie_split(F, g, x[0], x[1])),
                  save_inputs=True, promote="same"),
     "clamp_tensor": R("ClampBackward0", _clamp_tensor_forward, _clamp_tensor_grad, save_inputs=True,
-                      promote="same"),
+                      promote="same", shown_edges=lambda e, m, p: e + (None,) if p == "min" else
+                      (e[0], None, e[1]) if p == "max" else e),
     "clamp": R("ClampBackward1", lambda p, a: np.clip(a, p[0], p[1]),
                lambda F, g, x, out, p: (g * (((x[0] >= p[0]) if p[0] is not None else True)
                                              & ((x[0] <= p[1]) if p[1] is not None else True)),),
                save_inputs=True),
     "where": R("WhereBackward0", lambda p, c, a, b: np.where(c, a, b).astype(p, copy=False),
-               lambda F, g, x, out, p: (None, g * x[0], g * ~x[0]), save_inputs=True),
+               lambda F, g, x, out, p: (None, g * x[0], g * ~x[0]), save_inputs=True,
+               shown_edges=lambda e, m, p: e[1:]),
     # linear algebra -----------------------------------------------------------------------
     "dot": R("DotBackward0", _fwd(np.dot), lambda F, g, x, out, p: (g * x[1], g * x[0]), save_inputs=True,
              promote="same"),

@@ -122,7 +122,9 @@ class Node:
     @property
     def next_functions(self):
         """PyTorch's form: ((node, 0), ...) with None for inputs that need no gradient."""
-        return tuple((e, 0) for e in self.edges)
+        shown = self.rule.shown_edges
+        return tuple((e, 0) for e in (self.edges if shown is None else shown(self.edges, self.input_meta,
+                                                                              self.params)))
 
     def register_hook(self, hook):
         raise NotImplementedError("register hooks on tensors: tensor.register_hook(fn)")

@@ -337,7 +337,7 @@ class Tensor:
         return fn.add(self, other)
 
     def __radd__(self, other):
-        return fn.add(other, self)
+        return fn.add(self, other)  # PyTorch records 2 + x with x as the first input, as x + 2
 
     def __sub__(self, other):
         return fn.sub(self, other)
@@ -349,7 +349,7 @@ class Tensor:
         return fn.mul(self, other)
 
     def __rmul__(self, other):
-        return fn.mul(other, self)
+        return fn.mul(self, other)  # as PyTorch: x first, so next_functions read (x's node, None)
 
     def __truediv__(self, other):
         return fn.div(self, other)
