@@ -1,0 +1,91 @@
+"""Your own primitive: a numpy forward and the vector-Jacobian product you write for it.
+
+The engine's rules live in one table (``ops.RULES``); this module lets a learner add one more from a
+notebook, in the style of HIPS/autograd's ``defvjp``::
+
+    >>> import autodiff_nb as torch
+    >>> from autodiff_nb.custom import primitive, defvjp
+    >>> @primitive
+    ... def cube(x):                      # numpy array in, numpy array out
+    ...     return x ** 3
+    >>> defvjp(cube, lambda g, ans, x: g * 3 * x ** 2)   # d(x^3)/dx = 3x^2, times the incoming g
+    >>> x = torch.tensor([1., 2.], requires_grad=True)
+    >>> y = cube(x).sum()
+    >>> y.backward(); x.grad
+    tensor([ 3., 12.])
+
+Each VJP receives the incoming gradient ``g``, the forward's output ``ans`` and the forward's inputs,
+and returns the gradient for its own input. Register a *wrong* one on purpose and
+``autograd.gradcheck`` (or ``%autodiff check``) will catch it -- that is what gradient checking is for.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from . import ops
+from .tensor import Tensor
+
+__all__ = ["primitive", "defvjp"]
+
+
+def _backward_name(fn) -> str:
+    """``my_cube`` -> ``MyCubeBackward``: PyTorch names custom functions' nodes this way."""
+    return "".join(part[:1].upper() + part[1:] for part in fn.__name__.split("_") if part) + "Backward"
+
+
+def primitive(forward):
+    """Make ``forward`` (numpy in, numpy out) an op the tape records; give it gradients with ``defvjp``.
+
+    >>> @primitive
+    ... def double(x):
+    ...     return 2 * x
+    >>> defvjp(double, lambda g, ans, x: 2 * g)
+    """
+    vjps = {}
+
+    def vjp(F, g, saved, out, params):
+        if not vjps:
+            raise RuntimeError(f"{forward.__name__} has no gradient registered.\n"
+                               f"Give it one with defvjp({forward.__name__}, lambda g, ans, x: ...).")
+        grads = []
+        for i in range(len(saved)):
+            rule = vjps.get(i)
+            grad = None if rule is None else rule(g, out, *saved)
+            if grad is not None and not isinstance(grad, Tensor):
+                grad = np.asarray(grad)
+            grads.append(grad)
+        return tuple(grads)
+
+    rule = ops.Rule(_backward_name(forward), lambda params, *arrays: forward(*arrays), vjp,
+                    save_inputs=True, save_output=True)
+
+    @functools.wraps(forward)
+    def op(*args):
+        inputs = tuple(a if isinstance(a, (Tensor, int, float)) else Tensor._from_array(np.asarray(a))
+                       for a in args)
+        return ops.apply(rule, inputs)
+
+    op.rule = rule
+    op.vjps = vjps
+    return op
+
+
+def defvjp(op, *vjps):
+    """Register one VJP per positional input of ``op`` (None for an input that gets no gradient).
+
+    ``vjp(g, ans, *inputs)`` returns the gradient for its input: ``g`` times the derivative.
+
+    >>> @primitive
+    ... def sin(x):
+    ...     return np.sin(x)
+    >>> defvjp(sin, lambda g, ans, x: g * np.cos(x))
+    """
+    if not hasattr(op, "vjps"):
+        raise TypeError(f"defvjp() expects a function made with @primitive, got {op!r}.\n"
+                        "Decorate the numpy forward with @autodiff_nb.custom.primitive first.")
+    op.vjps.clear()
+    for i, v in enumerate(vjps):
+        if v is not None:
+            op.vjps[i] = v
