@@ -448,6 +448,10 @@ def _resolve(x, shape, op):
     for n in shape:
         if n != -1:
             known *= n
+    if shape.count(-1) == 1 and not known:
+        raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} because the unspecified "
+                           f"dimension size -1 can be any value and is ambiguous\n{op}: {tuple(x.shape)} is empty; "
+                           "give every size explicitly.")
     if shape.count(-1) == 1 and known and size % known == 0:
         shape = tuple(size // known if n == -1 else n for n in shape)
     if -1 in shape or int(np.prod(shape)) != size:
@@ -469,7 +473,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     e = end_dim % x.ndim
     if s == e:
         return x  # nothing to merge: PyTorch hands back the tensor itself
-    shape = x.shape[:s] + (-1,) + x.shape[e + 1:]
+    shape = x.shape[:s] + (_count(x.shape[s:e + 1]),) + x.shape[e + 1:]  # not -1: ambiguous when empty
     return reshape(x, shape)
 
 
@@ -597,7 +601,8 @@ def _normalize_key_part(k):
     if isinstance(k, Tensor):
         return k.data if k.ndim else k.data.item()
     if isinstance(k, list):
-        return np.asarray([_normalize_key_part(v) for v in k])
+        arr = np.asarray([_normalize_key_part(v) for v in k])
+        return arr if arr.size else arr.astype(np.int64)  # x[[]] picks nothing, as an int index
     return k
 
 

@@ -284,12 +284,16 @@ def _norm_forward(p, x):
 
 
 def _softmax_forward(p, x):
+    if x.size == 0:
+        return x.copy()  # numpy's max has nothing to start from; the softmax of nothing is nothing
     shifted = x - np.max(x, axis=p, keepdims=True)
     e = np.exp(shifted)
     return e / np.sum(e, axis=p, keepdims=True)
 
 
 def _log_softmax_forward(p, x):
+    if x.size == 0:
+        return x.copy()
     shifted = x - np.max(x, axis=p, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=p, keepdims=True))
 
