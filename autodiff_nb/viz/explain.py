@@ -1,0 +1,262 @@
+"""The chain rule in words and numbers, one backward step per line; and the tape as a table.
+
+>>> x = arange(4.0, requires_grad=True)
+>>> y = 2 * dot(x, x)
+>>> print(explain(y))
+backward from y, seed grad(y) = 1
+1. MulBackward0: grad(dot) = 2 · grad(y) = 2
+   with grad(y) = 1
+2. DotBackward0: grad(x) += grad(dot) · x + x · grad(dot) = [0, 4, 8, 12]
+   with grad(dot) = 2, x = [0, 1, 2, 3]
+3. AccumulateGrad: x.grad += [0, 4, 8, 12]
+
+Nothing here touches ``.grad``: the numbers come from ``tape.walk`` on private copies.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import markup
+from .graph import short_op_name
+from .preview import preview, shape_text
+
+# Each rule's vector-Jacobian product in words, one template per input (None: no gradient).
+# {g} is the gradient arriving at the op's output, {out} the output, {a} {b} {c} the inputs.
+FORMULAS = {
+    "add": ("{g}", "{g}"),
+    "sub": ("{g}", "-{g}"),
+    "rsub": ("-{g}", None),
+    "mul": ("{b} · {g}", "{a} · {g}"),  # local derivative first: 2 · grad(y), whichever side the 2 is
+    "div": ("{g} / {b}", "-{g} · {a} / {b}²"),
+    "reciprocal": ("-{g} · {out}²",),
+    "pow": ("{g} · {b} · {a}^({b} - 1)", "{g} · {out} · log({a})"),
+    "neg": ("-{g}",),
+    "abs": ("{g} · sign({a})",),
+    "exp": ("{g} · {out}",),
+    "log": ("{g} / {a}",),
+    "sqrt": ("{g} / (2 · {out})",),
+    "sin": ("{g} · cos({a})",),
+    "cos": ("-{g} · sin({a})",),
+    "tanh": ("{g} · (1 - {out}²)",),
+    "sigmoid": ("{g} · {out} · (1 - {out})",),
+    "relu": ("{g} · ({out} > 0)",),
+    "maximum": ("{g} · ({a} > {b}, half where equal)", "{g} · ({b} > {a}, half where equal)"),
+    "minimum": ("{g} · ({a} < {b}, half where equal)", "{g} · ({b} < {a}, half where equal)"),
+    "clamp": ("{g} · (min ≤ {a} ≤ max)",),
+    "clamp_tensor": ("{g} where {a} is within its bounds", "{g} where {b} bounds {a}", "{g} where {c} bounds {a}"),
+    "where": (None, "{g} · {a}", "{g} · (not {a})"),
+    "dot": ("{g} · {b}", "{a} · {g}"),
+    "mv": ("outer({g}, {b})", "{a}ᵀ @ {g}"),
+    "mm": ("{g} @ {b}ᵀ", "{a}ᵀ @ {g}"),
+    "matmul": ("{g} @ {b}ᵀ", "{a}ᵀ @ {g}"),
+    "sum": ("{g} · ones_like({a})",),
+    "mean": ("{g} · ones_like({a}) / n",),
+    "max": ("{g} at the largest entry of {a}",),
+    "min": ("{g} at the smallest entry of {a}",),
+    "norm": ("{g} · {a} / {out}",),
+    "softmax": ("{out} · ({g} - sum({g} · {out}))",),
+    "log_softmax": ("{g} - exp({out}) · sum({g})",),
+    "reshape": ("{g} reshaped like {a}",),
+    "permute": ("{g} permuted back",),
+    "expand": ("{g} summed over the expanded dims",),
+    "index": ("{g} put back where {a} was indexed, 0 elsewhere",),
+    "scatter": ("{g} at the indexed places",),
+    "setitem": ("{g}, 0 where {a} was overwritten", "{g} at the assigned places"),
+    "fill": ("0 (fill_ overwrote {a})",),
+    "copy": ("0 (copy_ overwrote {a})", "{g}"),
+    "clone": ("{g}",),
+    "to": ("{g}",),
+}
+# Ops with any number of inputs: every input gets its own part of {g}.
+VARIADIC = {"cat": "{g}[part {slot}]", "stack": "{g}[{slot}]"}
+_VARS = ("a", "b", "c")
+
+
+@dataclass
+class StepText:
+    line: str  # "MulBackward0: grad(dot) = 2 · grad(y) = 2"
+    where: str  # "with grad(y) = 1": the numbers the formula used
+
+
+def step_texts(run, desc) -> list[StepText]:
+    """One StepText per step of ``run`` (a steps.BackwardRun), names taken from ``desc`` (unfolded)."""
+    received, out = set(desc.roots), []
+    for step in run.steps:
+        out.append(_step_text(step, desc, received))
+    return out
+
+
+def _step_text(step, desc, received):
+    if step.record is None:  # AccumulateGrad: the gradient lands in the leaf's .grad
+        label = desc.node(step.node_id).label
+        return StepText(f"AccumulateGrad: {label}.grad += {preview(step.grad_in)}", "")
+    out = desc.output_of(step.node_id)
+    inputs = desc.inputs_of(step.node_id)
+    names = {"g": f"grad({out.label})", "out": out.label}
+    names.update({v: n.label for v, n in zip(_VARS, inputs)})
+    used = {"g"}
+    targets = {}  # target id -> [node, terms, total]; in argument order
+    for slot, g in step.sent.items():
+        template = _template(step.record, slot)
+        used |= {k for k in names if "{" + k + "}" in template}
+        target = inputs[slot]
+        entry = targets.setdefault(target.id, [target, [], None])
+        entry[1].append(template.format(slot=slot, **names))
+        entry[2] = g if entry[2] is None else entry[2] + g
+    parts = []
+    for target, terms, total in targets.values():
+        sign = "+=" if target.role == "leaf" or target.id in received else "="
+        parts.append(f"grad({target.label}) {sign} {' + '.join(terms)} = {preview(total)}")
+        received.add(target.id)
+    known = [f"grad({out.label}) = {preview(step.grad_in)}"]
+    for var, node in [("out", out)] + list(zip(_VARS, inputs)):
+        if var in used and node.value is not None and node.value != node.label:
+            item = f"{node.label} = {node.value}"
+            if item not in known:
+                known.append(item)
+    return StepText(f"{step.name}: " + "; ".join(parts), "with " + ", ".join(known))
+
+
+def _template(record, slot):
+    key = short_op_name(record)
+    if key in VARIADIC:
+        return VARIADIC[key]
+    forms = FORMULAS.get(key, ())
+    form = forms[slot] if slot < len(forms) else None
+    return form or f"vjp of {record.name()} for input {slot}"
+
+
+class Explanation:
+    """The steps of a backward pass as text: ``.lines`` (one per step), ``.where``, ``str()``."""
+
+    def __init__(self, header, texts, problem=None):
+        self.header = header
+        self.lines = [t.line for t in texts]
+        self.where = [t.where for t in texts]
+        self.problem = problem
+
+    def __repr__(self):
+        out = [self.header]
+        for i, (line, where) in enumerate(zip(self.lines, self.where), start=1):
+            out.append(f"{i}. {line}")
+            if where:
+                out.append(f"   {where}")
+        if self.problem:
+            out.append(self.problem)
+        return "\n".join(out)
+
+    __str__ = __repr__
+
+
+def seed_header(run, desc) -> str:
+    seeds = ", ".join(f"grad({desc.node(rid).label}) = {preview(g)}" for rid, g in run.seeds.items())
+    roots = ", ".join(desc.node(r).label for r in desc.roots)
+    return f"backward from {roots}, seed {seeds}" if seeds else f"backward from {roots}"
+
+
+# ------------------------------------------------------------------------------------ the tape
+@dataclass(frozen=True)
+class TapeRow:
+    index: int  # place in record order among the ops drawn
+    op: str  # "MulBackward0"
+    short: str  # "mul"
+    input_shapes: tuple  # "4", "scalar", "number" (a Python number)
+    output_shape: str
+    saved: str  # what backward will read: "x = [0, 1, 2, 3]"; "freed"; "—"
+    backward_step: int | None
+    node_id: str
+
+
+def tape_rows(desc) -> list[TapeRow]:
+    rows = []
+    for op in desc.ops:
+        inputs = desc.inputs_of(op.id)
+        out = desc.output_of(op.id)
+        rows.append(TapeRow(
+            int(op.id[2:]), op.detail, op.label, tuple(_shape(n) for n in inputs),
+            _shape(out) if out is not None else "", _saved(op, inputs, out), op.backward_order, op.id,
+        ))
+    return rows
+
+
+def _shape(node):
+    if node.shape is None:
+        return "?"
+    if node.shape == () and node.value is not None and node.value == node.label:
+        return "number"
+    return shape_text(node.shape)
+
+
+def _saved(op, inputs, out):
+    if not op.saves:
+        return "—"
+    if op.freed:
+        return "freed by backward()"
+    items = []
+    if "inputs" in op.saves:
+        items += [f"{n.label} = {n.value}" if n.value != n.label else n.label for n in inputs]
+    if "output" in op.saves and out is not None:
+        items.append(f"{out.label} = {out.value}")
+    seen = []
+    for item in items:  # x * x saves x twice; say it once
+        if item not in seen:
+            seen.append(item)
+    return ", ".join(seen)
+
+
+HEADERS = ("#", "op", "inputs", "output", "saved for backward", "backward step")
+
+
+class TapeTable:
+    """The record, in the order it was written: ``.rows``; HTML in Jupyter, aligned text elsewhere."""
+
+    def __init__(self, rows, hidden_ops=0):
+        self.rows = rows
+        self.hidden_ops = hidden_ops
+
+    def cells(self):
+        return [(r.index, r.op, ", ".join(r.input_shapes), r.output_shape, r.saved,
+                 "" if r.backward_step is None else r.backward_step) for r in self.rows]
+
+    def to_html(self, highlight_node=None) -> str:
+        highlight = next((i for i, r in enumerate(self.rows) if r.node_id == highlight_node), None)
+        note = f"{self.hidden_ops:,} earlier ops folded" if self.hidden_ops else None
+        html = markup.table(HEADERS, self.cells(), highlight=highlight, caption="tape")
+        return html + (markup.paragraphs([note]) if note else "")
+
+    def _repr_html_(self):
+        return self.to_html()
+
+    def __repr__(self):
+        cells = [tuple(map(str, HEADERS))] + [tuple(map(str, row)) for row in self.cells()]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(HEADERS))]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+        if self.hidden_ops:
+            lines.append(f"({self.hidden_ops:,} earlier ops folded)")
+        return "\n".join(lines)
+
+    __str__ = __repr__
+
+
+# ------------------------------------------------------------------------------ public entry points
+def explain(tensor, names=None, gradient=None) -> Explanation:
+    """The backward pass from ``tensor``, step by step, with the numbers (``.grad`` untouched).
+
+    ``gradient`` seeds a non-scalar output (default: ones, like ``y.sum().backward()``).
+    """
+    from .names import NameBook
+    from .graph import build
+    from .steps import backward_steps
+
+    desc = build([tensor], NameBook.from_caller(names, [tensor]))
+    run = backward_steps([tensor], desc, None if gradient is None else [gradient])
+    return Explanation(seed_header(run, desc), step_texts(run, desc), run.problem)
+
+
+def tape_table(tensor, names=None) -> TapeTable:
+    """The recorded ops behind ``tensor`` in record order: inputs, output, what backward will read."""
+    from .names import NameBook
+    from .graph import build
+
+    desc = build([tensor], NameBook.from_caller(names, [tensor]))
+    return TapeTable(tape_rows(desc))

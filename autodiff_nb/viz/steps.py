@@ -1,0 +1,119 @@
+"""The backward pass, one recorded step at a time, computed on private copies.
+
+``tape.walk`` is the engine's own backward loop; it yields each step and writes nothing, so the
+stepper sees exactly what ``backward()`` would do without touching any ``.grad`` or freeing the
+graph. Hooks are not run: a ``retain_grad`` hook would write the learner's ``.grad``.
+
+>>> x = arange(4.0, requires_grad=True)
+>>> y = 2 * dot(x, x)
+>>> run = backward_steps([y], build([y], NameBook.from_caller()))
+>>> [(s.name, s.node_id) for s in run.steps]
+[('MulBackward0', 'op1'), ('DotBackward0', 'op0'), ('AccumulateGrad', 'in0')]
+>>> x.grad is None
+True
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import tape
+
+
+@dataclass
+class Step:
+    """Step ``number`` (1-based): the walk reached ``node_id`` with the total gradient ``grad_in``
+    and sent ``sent[slot]`` to each input of the op (nothing for AccumulateGrad)."""
+
+    number: int
+    node_id: str
+    name: str  # "MulBackward0", "AccumulateGrad"
+    grad_in: np.ndarray
+    sent: dict = field(default_factory=dict)  # input slot -> gradient array
+    record: object = None  # the tape.Node (None for AccumulateGrad): its rule and saved inputs
+
+
+@dataclass
+class BackwardRun:
+    steps: list
+    seeds: dict  # root node id -> the gradient the walk started from
+    problem: str | None = None  # why there are no steps (graph freed, nothing requires grad ...)
+
+
+def backward_steps(roots, desc, gradients=None) -> BackwardRun:
+    """Run ``tape.walk`` from ``roots`` (seeded with ones unless ``gradients`` are given)."""
+    live = [(r, g) for r, g in zip(roots, gradients or [None] * len(roots)) if r.requires_grad]
+    if not live:
+        return BackwardRun([], {}, "nothing here requires grad, so backward() has no steps")
+    seeds, root_arrays = {}, []
+    for (root, g), root_id in zip(live, [rid for r, rid in zip(roots, desc.roots) if r.requires_grad]):
+        arr = np.ones_like(root.data) if g is None else np.array(getattr(g, "data", g), dtype=root.data.dtype)
+        root_arrays.append(arr)
+        seeds[root_id] = arr.copy()
+    steps = []
+    walk = tape.walk([r for r, _ in live], root_arrays, run_hooks=False)
+    try:
+        for number, (node, grad_in, sent) in enumerate(walk, start=1):
+            steps.append(_step(number, node, grad_in, sent, desc, live))
+    except RuntimeError as err:
+        # A graph freed by an earlier backward, or a value changed in place: say so, no traceback.
+        # The engine's messages end with a line that names the fix; that is the one worth showing.
+        return BackwardRun([], seeds, str(err).strip().splitlines()[-1])
+    finally:
+        walk.close()  # the walk switches grad mode off while it runs; closing restores it
+    return BackwardRun(steps, seeds)
+
+
+def _step(number, node, grad_in, sent, desc, live):
+    node_id = desc.walk_ids.get(node.seq)
+    if node_id is None and isinstance(node, tape.AccumulateGrad):
+        # A drawn leaf that is itself the root: its AccumulateGrad is made by the walk.
+        for (root, _), rid in zip(live, desc.roots):
+            if root is node.variable:
+                node_id = rid
+    record = node if isinstance(node, tape.Node) else None
+    return Step(number, node_id or "fold0", node.name(), _copy(grad_in), _slots(node, sent), record)
+
+
+def _slots(node, sent):
+    """Match ``walk``'s [(edge, grad), ...] (inputs without a gradient left out) to input slots."""
+    slots, pending = {}, list(sent)
+    for slot, edge in enumerate(node.edges):
+        if pending and edge is not None and pending[0][0] is edge:
+            slots[slot] = _copy(pending.pop(0)[1])
+    return slots
+
+
+def _copy(g):
+    return np.array(g, copy=True)
+
+
+class StepState:
+    """What the picture shows after the first ``k`` steps: the view is a function of this alone.
+
+    An intermediate tensor shows the gradient that has reached it so far (it is complete once its
+    own op's step is done); a leaf shows its ``.grad`` only from the step that writes it.
+    """
+
+    def __init__(self, run: BackwardRun, desc, k: int):
+        self.k = k
+        self.done = run.steps[:k]
+        visible = {n.id for n in desc.nodes}
+        current = self.done[-1].node_id if self.done else None
+        # A step inside the folded part of a big graph lights up the summary node.
+        self.current = current if current is None or current in visible else "fold0"
+        self.grads = {}  # tensor node id -> gradient array
+        self.edge_grads = {}  # (op id, slot) -> gradient sent along that edge
+        outputs = {e.src: e.dst for e in desc.edges if e.slot is None and e.kind == "normal"}
+        sources = {(e.dst, e.slot): e.src for e in desc.edges if e.slot is not None}
+        leaves = {n.id for n in desc.nodes if n.role == "leaf"}
+        for step in self.done:
+            tensor_id = outputs.get(step.node_id, step.node_id)  # an op shows on its output tensor
+            self.grads[tensor_id] = step.grad_in
+            for slot, g in step.sent.items():
+                self.edge_grads[(step.node_id, slot)] = g
+                src = sources.get((step.node_id, slot))
+                if src is not None and src not in leaves:
+                    self.grads[src] = g if src not in self.grads else self.grads[src] + g
+        self.current_edges = {(self.current, s) for s in self.done[-1].sent} if self.done else set()

@@ -1,0 +1,142 @@
+"""GraphWidget: step through a backward pass, one recorded node at a time.
+
+>>> w = GraphWidget(y)      # y = 2 * torch.dot(x, x)
+>>> w
+GraphWidget(y: 6 nodes, step 0/3)
+>>> w.step_forward(); w.explanation.splitlines()[0]
+'Step 1 of 3: MulBackward0: grad(dot) = 2 · grad(y) = 2'
+
+State lives in traits (``step``, ``values``, ``grads``, ``shapes``); the picture, the explanation
+and the tape table are a function of that state alone, recomputed when it changes. Every gradient
+comes from one ``tape.walk`` on private copies, done once when the widget is made: stepping never
+touches the learner's ``.grad`` or frees their graph.
+"""
+from __future__ import annotations
+
+import ipywidgets as widgets
+import traitlets
+
+from . import markup
+from .dot import to_digraph
+from .explain import TapeTable, seed_header, step_texts, tape_rows
+from .graph import build, fold
+from .names import NameBook
+from .render import RendererMissing, render
+from .steps import StepState, backward_steps
+
+
+class GraphWidget(widgets.VBox):
+    """The graph of ``tensor`` with Play / Step back / Step forward, a slider over the backward
+    order, toggles for values, gradients and shapes, an explanation of the current step and the tape.
+    """
+
+    step = traitlets.Int(0)
+    values = traitlets.Bool(True)
+    grads = traitlets.Bool(True)
+    shapes = traitlets.Bool(True)
+
+    def __init__(self, tensor, names=None, *, gradient=None, max_nodes=200, show_ops="short", interval=1200,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self._full = build([tensor], NameBook.from_caller(names, [tensor]), show_ops=show_ops)
+        self._drawn = fold(self._full, max_nodes) if len(self._full.nodes) > max_nodes else self._full
+        self._run = backward_steps([tensor], self._full, None if gradient is None else [gradient])
+        self._texts = step_texts(self._run, self._full)
+        self._header = seed_header(self._run, self._full)
+        self._table = TapeTable(tape_rows(self._drawn), self._drawn.hidden_ops)
+        self._svg_cache = {}
+        self._build_view(interval)
+        self.observe(self._refresh, names=["step", "values", "grads", "shapes"])
+        self._refresh()
+
+    # ------------------------------------------------------------------ stepping
+    @property
+    def n_steps(self) -> int:
+        return len(self._run.steps)
+
+    def step_forward(self):
+        self.step = min(self.step + 1, self.n_steps)
+
+    def step_back(self):
+        self.step = max(self.step - 1, 0)
+
+    @traitlets.validate("step")
+    def _valid_step(self, proposal):
+        return max(0, min(int(proposal["value"]), self.n_steps))
+
+    @property
+    def explanation(self) -> str:
+        """What the current step does, with its numbers (the text of the explanation panel)."""
+        return "\n".join(self._explanation_lines())
+
+    @property
+    def shown_grads(self) -> dict:
+        """Tensor name -> the gradient the picture shows at the current step (numpy arrays, copies)."""
+        state = StepState(self._run, self._full, self.step)
+        return {self._full.node(nid).label: g.copy() for nid, g in state.grads.items()
+                if self._full.node(nid).kind == "tensor"}
+
+    def _explanation_lines(self):
+        n, k = self.n_steps, self.step
+        if self._run.problem:
+            return [f"No backward steps: {self._run.problem}"]
+        if k == 0:
+            return [f"Step 0 of {n}: the forward pass, as recorded on the tape.",
+                    f"Step forward to walk it backwards: {self._header}."]
+        text = self._texts[k - 1]
+        return [f"Step {k} of {n}: {text.line}"] + ([text.where] if text.where else [])
+
+    # ------------------------------------------------------------------ the view
+    def _build_view(self, interval):
+        n = self.n_steps
+        self._play = widgets.Play(min=0, max=n, step=1, interval=interval, description="Play",
+                                  disabled=n == 0)
+        self._back = widgets.Button(description="Step back", icon="step-backward", disabled=n == 0)
+        self._forward = widgets.Button(description="Step forward", icon="step-forward", disabled=n == 0)
+        self._slider = widgets.IntSlider(min=0, max=n, description="step", disabled=n == 0,
+                                         continuous_update=True)
+        widgets.link((self._play, "value"), (self, "step"))
+        widgets.link((self._slider, "value"), (self, "step"))
+        self._back.on_click(lambda _button: self.step_back())
+        self._forward.on_click(lambda _button: self.step_forward())
+        toggles = []
+        for name in ("values", "grads", "shapes"):
+            button = widgets.ToggleButton(value=getattr(self, name), description=name,
+                                          tooltip=f"show {name} on the tensors")
+            widgets.link((button, "value"), (self, name))
+            toggles.append(button)
+        # Drawings run left to right and get wide, so the picture has the full width and the
+        # explanation and the tape sit under it; each scrolls on its own when it must.
+        self._picture = widgets.HTML(layout=widgets.Layout(overflow="auto", width="100%"))
+        self._panel = widgets.HTML(layout=widgets.Layout(margin="4px 0"))
+        self._tape = widgets.HTML(layout=widgets.Layout(overflow="auto", width="100%"))
+        self.children = [
+            widgets.HBox([self._play, self._back, self._forward, self._slider]),
+            widgets.HBox(toggles),
+            self._picture,
+            self._panel,
+            self._tape,
+        ]
+
+    def _refresh(self, _change=None):
+        self._picture.value = self._svg()
+        self._panel.value = markup.paragraphs(self._explanation_lines(), bold_first=True)
+        state = StepState(self._run, self._drawn, self.step)
+        self._tape.value = self._table.to_html(highlight_node=state.current)
+
+    def _svg(self):
+        key = (self.step, self.values, self.grads, self.shapes)
+        if key not in self._svg_cache:
+            state = StepState(self._run, self._drawn, self.step)
+            source = to_digraph(self._drawn, values=self.values, grads=self.grads, shapes=self.shapes,
+                                state=state).source
+            try:
+                svg = render(source, "svg").decode("utf-8")
+                self._svg_cache[key] = svg[svg.find("<svg"):]  # the <?xml ...?> prolog cannot sit inside HTML
+            except RendererMissing as missing:
+                self._svg_cache[key] = markup.paragraphs([str(missing)]) + markup.pre(source)
+        return self._svg_cache[key]
+
+    def __repr__(self):
+        roots = ", ".join(self._full.node(r).label for r in self._full.roots)
+        return f"GraphWidget({roots}: {len(self._drawn.nodes)} nodes, step {self.step}/{self.n_steps})"
