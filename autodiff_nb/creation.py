@@ -38,8 +38,16 @@ def _finish(arr, dtype, requires_grad):
     return t
 
 
-def _infer_numpy(data):
-    """Python data -> numpy array with PyTorch's default dtypes (float32 / int64 / bool)."""
+def _infer_numpy(data, dtype=None):
+    """Python data -> numpy array with PyTorch's default dtypes (float32 / int64 / bool).
+
+    With ``dtype`` given the data converts straight to it: ``tensor(0.3, dtype=float64)`` must not
+    pass through float32 on the way.
+    """
+    if dtype is not None and not isinstance(data, Tensor):
+        if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in _flat(data)):
+            data = _unwrap(data)
+        return np.array(data, dtype=dtypes.as_dtype(dtype).numpy)
     if isinstance(data, Tensor):
         return data.data.copy()
     if isinstance(data, (np.ndarray, np.generic)):
@@ -77,7 +85,7 @@ def _unwrap(data):
 
 def tensor(data, *, dtype=None, requires_grad=False, device=None):
     """A new tensor holding a copy of ``data``: ``torch.tensor([1., 2.])``."""
-    return _finish(_infer_numpy(data), dtype, requires_grad)
+    return _finish(_infer_numpy(data, dtype), dtype, requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):

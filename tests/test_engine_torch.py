@@ -591,3 +591,15 @@ def test_nonleaf_grad_warning_starts_like_pytorchs(torch):
             assert y.grad is None
         texts.append(str(caught[0].message))
     assert texts[0].split("\n")[0] == texts[1].split(" See github.com")[0]
+
+
+@pytest.mark.parametrize("expr", [
+    "m.tensor(0.3, dtype=m.float64)", "m.tensor([0.1, 0.7], dtype=m.float64)", "m.as_tensor([0.1], dtype=m.float64)",
+    "m.tensor(0.1)", "m.full((2,), 0.1, dtype=m.float64)", "m.arange(0, 1, 0.1, dtype=m.float64)",
+    "m.tensor([1, 2], dtype=m.float32)", "m.tensor([0.5, 1.5], dtype=m.int64)",
+])
+def test_creation_converts_straight_to_the_requested_dtype(torch, expr):
+    ours = eval(expr, {"m": ad})
+    theirs = eval(expr, {"m": torch})
+    assert ours.tolist() == theirs.tolist()
+    assert str(ours.dtype).replace("autodiff_nb.", "torch.") == str(theirs.dtype)
