@@ -22,7 +22,7 @@ def backward_twice(node_name: str) -> RuntimeError:
     )
 
 
-def _forward_name(node_name: str) -> str:
+def forward_name(node_name: str) -> str:
     # PyTorch names the op that made a tensor by its forward name: MulBackward0 -> Mul
     return re.sub(r"Backwards?\d*$", "", node_name)
 
@@ -30,10 +30,10 @@ def _forward_name(node_name: str) -> str:
 def modified_inplace(tensor, node_name, version, expected, *, shape=None, dtype=None) -> RuntimeError:
     if tensor is not None:
         shape, dtype = tensor.data.shape, tensor.data.dtype
-        made_by = (f", which is output 0 of {_forward_name(tensor.grad_fn.name())}," if tensor.grad_fn is not None
+        made_by = (f", which is output 0 of {forward_name(tensor.grad_fn.name())}," if tensor.grad_fn is not None
                    else "")
     else:
-        made_by = f", which is output 0 of {_forward_name(node_name)},"
+        made_by = f", which is output 0 of {forward_name(node_name)},"
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
         f"[{_type_name(shape, dtype)}]{made_by} is at version {version}; expected version {expected} "

@@ -69,8 +69,8 @@ def apply(rule, inputs, params=None):
     except ValueError:
         if rule.promote is None or len(arrays) != 2:
             raise
-        raise errors.broadcast_mismatch(rule.backward_name(params), np.shape(arrays[0]),
-                                        np.shape(arrays[1])) from None
+        raise errors.broadcast_mismatch(errors.forward_name(rule.backward_name(params)).lower(),
+                                        np.shape(arrays[0]), np.shape(arrays[1])) from None
     if type(out) is not np.ndarray:
         out = np.asarray(out)  # numpy ufuncs return scalars for 0-d input
     result = Tensor._from_array(out)
