@@ -23,16 +23,18 @@ EPS = 1e-6
 
 
 # ----------------------------------------------------------------------------------- the differencer
-def numeric_vjp(f, arrays, upstream, which):
-    """d/d arrays[which] of sum(f(*arrays) * upstream), by central differences (float64)."""
+def numeric_vjp(f, arrays, upstream, which, record=False):
+    """d/d arrays[which] of sum(f(*arrays) * upstream), by central differences (float64).
+
+    ``record`` runs f with grad mode on, for an f that itself takes a gradient."""
     base = [np.array(a, dtype=np.float64) for a in arrays]
     target = base[which]
     grad = np.zeros_like(target)
 
     def loss():
-        with ad.no_grad():
+        with ad.set_grad_enabled(record):
             out = f(*[ad.tensor(a) for a in base])
-        return float(np.sum(np.asarray(out.numpy(), dtype=np.float64) * upstream))
+        return float(np.sum(np.asarray(out.detach().numpy(), dtype=np.float64) * upstream))
 
     for idx in np.ndindex(target.shape):
         keep = target[idx]
@@ -45,7 +47,7 @@ def numeric_vjp(f, arrays, upstream, which):
     return grad
 
 
-def check_gradients(f, *arrays, seed=0, rtol=1e-5, atol=1e-6):
+def check_gradients(f, *arrays, seed=0, rtol=1e-5, atol=1e-6, record=False):
     """Backward through ``f`` and compare every input's .grad with the numeric one."""
     leaves = [ad.tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in arrays]
     out = f(*leaves)
@@ -53,7 +55,7 @@ def check_gradients(f, *arrays, seed=0, rtol=1e-5, atol=1e-6):
     upstream = np.random.default_rng(seed).standard_normal(tuple(out.shape))
     out.backward(ad.tensor(upstream))
     for i, leaf in enumerate(leaves):
-        expected = numeric_vjp(f, arrays, upstream, i)
+        expected = numeric_vjp(f, arrays, upstream, i, record)
         got = np.zeros(expected.shape) if leaf.grad is None else leaf.grad.numpy()
         assert leaf.grad is None or leaf.grad.dtype is ad.float64
         assert got.shape == expected.shape
@@ -544,3 +546,78 @@ def test_chapter_function_of_exercise_log_x2_sin_x_plus_1_over_x():
     xs = x.detach().numpy()
     closed_form = 2 / xs * np.sin(xs) + np.log(xs ** 2) * np.cos(xs) - 1 / xs ** 2
     np.testing.assert_allclose(x.grad.numpy(), closed_form, rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------------- second order
+def first_gradient(f, seed):
+    """x -> d/dx sum(f(x) * u), computed with create_graph=True so it can be differentiated again.
+
+    All inputs' gradients are flattened into one vector, so one check covers every input."""
+    def gradient(*xs):
+        xs = [x if x.requires_grad else x.detach().requires_grad_() for x in xs]
+        out = f(*xs)
+        u = ad.tensor(np.random.default_rng(seed).standard_normal(tuple(out.shape)))
+        grads = ad.autograd.grad((out * u).sum(), xs, create_graph=True, allow_unused=True)
+        return ad.cat([(g if g is not None else x * 0).reshape(-1) for g, x in zip(grads, xs)])
+    return gradient
+
+
+SECOND_ORDER = {
+    "mul": (lambda a, b: a * b * a, [((2, 3), "any"), ((3,), "any")]),
+    "div": (lambda a, b: a / b, [((2, 3), "any"), ((3,), "away")]),
+    "pow tensor tensor": (lambda a, b: a ** b, [((3,), "pos"), ((3,), "any")]),
+    "pow scalar exponent": (lambda a: a ** 3 + a ** 0.5, [((3,), "pos")]),
+    "pow scalar base": (lambda a: 2.5 ** a, [((3,), "any")]),
+    "scalar minus and over": (lambda a: (2 - a) * (3 / a), [((3,), "away")]),
+    "exp log sqrt": (lambda a: ad.exp(a) * ad.log(a) + ad.sqrt(a) * a, [((3,), "pos")]),
+    "sin cos": (lambda a: ad.sin(a) * ad.cos(a * 2), [((3,), "any")]),
+    "tanh sigmoid": (lambda a: ad.tanh(a) * ad.sigmoid(a), [((2, 2), "any")]),
+    "relu abs": (lambda a: ad.relu(a) * a + a.abs() * a, [((4,), "away")]),
+    "reciprocal and neg": (lambda a: -a.reciprocal() * a * a, [((3,), "away")]),
+    "maximum minimum": (lambda a, b: ad.maximum(a, b) * ad.minimum(a, b) * a,
+                        [((3,), "grid_a"), ((3,), "grid_b")]),
+    "clamp": (lambda a: a.clamp(-0.5, 0.5) * a, [((4,), "grid_a")]),
+    "clamp tensor bounds": (lambda a, lo, hi: ad.clamp(a, lo, hi) * a * lo * hi,
+                            [((4,), "grid_a"), ((4,), "grid_b"), ((4,), "grid_c")]),
+    "where": (lambda a, b: ad.where(a > b, a * a, b * a), [((3,), "grid_a"), ((3,), "grid_b")]),
+    "matmul batched": (lambda a, b: (a @ b) * (a @ b), [((2, 2, 3), "any"), ((3,), "any")]),
+    "matmul vector first": (lambda a, b: (a @ b) ** 2, [((3,), "any"), ((2, 3, 2), "any")]),
+    "dot mv mm": (lambda a, m: ad.dot(ad.mv(m, a), ad.mv(m, a)) * ad.mm(m, m.T).sum(),
+                  [((3,), "any"), ((2, 3), "any")]),
+    "sum mean": (lambda a: a.sum(0) * a.mean(1, keepdim=True), [((2, 3), "any")]),
+    "max min": (lambda a: a.max() * a.min(1, keepdim=True).values * a, [((2, 3), "distinct")]),
+    "norm": (lambda a: a.norm() * a.norm(dim=1, keepdim=True) * a.norm(p=1), [((2, 3), "away")]),
+    "softmax": (lambda a: a.softmax(1) * a, [((2, 3), "any")]),
+    "log_softmax": (lambda a: a.log_softmax(0) * a, [((2, 3), "any")]),
+    "shapes": (lambda a: a.reshape(3, 2).T.unsqueeze(0).expand(2, 2, 3).squeeze().permute(2, 0, 1) * a.T[:, None],
+               [((2, 3), "any")]),
+    "cat stack": (lambda a, b: ad.cat([a * b, b]) * ad.stack([a, b * b]).sum(), [((3,), "any"), ((3,), "any")]),
+    "indexing": (lambda a: a[[0, 0, 1]] * a[a > 0].sum() * a[1:, None, 0].sum(), [((3, 2), "away")]),
+    "item assignment": (lambda a, v: _assigned(a, v) * a, [((3, 2), "any"), ((2,), "any")]),
+    "in-place on a non-leaf": (lambda a: _in_place(a) * a, [((3,), "any")]),
+}
+
+
+def _assigned(a, v):
+    y = a * a
+    y[1] = v * v
+    y[[0, 2]] = v * a[0]
+    return y
+
+
+def _in_place(a):
+    y = a * 1
+    y.mul_(a)
+    y += a.exp()
+    y /= 2
+    return y
+
+
+@pytest.mark.parametrize("name", SECOND_ORDER)
+@FEW
+@given(seed=SEEDS)
+def test_gradient_of_the_gradient_of_every_rule(name, seed):
+    """create_graph=True records each rule's vector-Jacobian product; its own gradient must be right too."""
+    f, specs = SECOND_ORDER[name]
+    arrays = [values(shape, kind, seed + i) for i, (shape, kind) in enumerate(specs)]
+    check_gradients(first_gradient(f, seed), *arrays, seed=seed, record=True, rtol=1e-5, atol=1e-5)

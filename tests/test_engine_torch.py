@@ -603,3 +603,83 @@ def test_creation_converts_straight_to_the_requested_dtype(torch, expr):
     theirs = eval(expr, {"m": torch})
     assert ours.tolist() == theirs.tolist()
     assert str(ours.dtype).replace("autodiff_nb.", "torch.") == str(theirs.dtype)
+
+
+# ----------------------------------------------------------------------------------- the tensor surface
+SURFACE = """
+m.zeros(2, 3)
+m.zeros((2, 3))
+m.zeros([2, 3])
+m.zeros(size=(2, 3))
+m.ones(2, dtype=m.float64)
+m.ones(size=(1,), requires_grad=True)
+m.zeros(2, requires_grad=True)
+m.full((2, 2), 1.5, requires_grad=True)
+m.eye(2, 3)
+m.eye(2, requires_grad=True)
+m.arange(4.0, requires_grad=True)
+m.arange(1, 4)
+m.arange(1, 4, 2)
+m.arange(1., 2., 0.5)
+m.linspace(0, 1, 3, requires_grad=True)
+m.zeros_like(m.ones(2), requires_grad=True)
+m.ones_like(m.ones(2, 2))
+m.tensor([[1, 2], [3, 4]]).ndim
+m.tensor([[1, 2], [3, 4]]).dim()
+m.tensor([[1, 2], [3, 4]]).numel()
+len(m.tensor([[1, 2], [3, 4]]))
+list(m.tensor([[1, 2], [3, 4]]))
+[float(v) for v in m.tensor([1.5, 2.5])]
+m.tensor([2.5]).item()
+int(m.tensor([2.7]))
+int(m.tensor(-2.7))
+bool(m.tensor([1.]))
+bool(m.tensor(0))
+float(m.tensor(3))
+m.tensor([1., 2.]).to(m.float64)
+m.tensor([1., 2.]).type(m.int64)
+m.tensor([1.5, 2.]).long()
+m.tensor([1, 2]).double()
+m.tensor([1., 2.]).numpy()
+np.asarray(m.tensor([1., 2.]))
+m.tensor([1., 2.], requires_grad=True).detach().numpy()
+m.tensor([[1., 2.]]).size(-1)
+m.tensor(5.).dim()
+m.from_numpy(np.arange(3))
+m.as_tensor(np.array([1., 2.]))
+m.as_tensor([1, 2], dtype=m.float32)
+m.tensor([[1., 2.], [3., 4.]]).tolist()
+m.tensor(True)
+m.tensor([]).shape
+m.tensor([[]]).shape
+m.tensor([1.5], dtype=m.float16)
+m.is_tensor(m.tensor(1.))
+m.numel(m.ones(2, 3))
+m.randn(3, requires_grad=True).requires_grad
+m.rand(2, 2).shape
+m.randn(size=(2,)).shape
+m.randn((2, 3)).shape
+m.normal(2., 3., size=(4,)).shape
+m.normal(m.zeros(2), m.ones(2)).shape
+m.tensor([[1., 2.], [3., 4.]])[0][1]
+m.Size([1, 2])
+m.ones(2, 3).shape == m.Size([2, 3])
+"""
+
+
+@pytest.mark.parametrize("expr", SURFACE.strip().splitlines())
+def test_tensor_surface_matches_pytorch(torch, expr):
+    ours = eval(expr, {"m": ad, "np": np})
+    theirs = eval(expr, {"m": torch, "np": np})
+    assert repr(ours).replace("autodiff_nb.", "torch.") == repr(theirs)
+
+
+def test_from_numpy_shares_memory_and_manual_seed_repeats():
+    a = np.arange(3.)
+    t = ad.from_numpy(a)
+    a[0] = 7.
+    assert t.tolist() == [7., 1., 2.] and t.dtype is ad.float64
+    ad.manual_seed(42)
+    first = (ad.randn(3).tolist(), ad.rand(2).tolist(), ad.normal(0., 1., size=(2,)).tolist())
+    ad.manual_seed(42)
+    assert (ad.randn(3).tolist(), ad.rand(2).tolist(), ad.normal(0., 1., size=(2,)).tolist()) == first
