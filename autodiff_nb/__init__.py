@@ -15,8 +15,8 @@ from .creation import (  # noqa: F401
     full_like, rand, randn, rand_like, randn_like, randint, normal, manual_seed, seed,
 )
 from .functions import (  # noqa: F401
-    add, sub, subtract, mul, multiply, div, divide, true_divide, floor_divide, pow, neg, negative, reciprocal, abs, exp,
-    log, sqrt, sin, cos, tanh, sigmoid, relu, sign, maximum, minimum, clamp, clip, where, dot, inner, mv, mm,
+    add, sub, subtract, mul, multiply, div, divide, true_divide, floor_divide, pow, neg, negative, reciprocal,
+    abs, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, sign, maximum, minimum, clamp, clip, where, dot, inner, mv, mm,
     matmul, outer, sum, mean, max, min, argmax, argmin, norm, softmax, log_softmax, reshape, flatten,
     squeeze, unsqueeze, permute, transpose, swapaxes, t, expand, broadcast_to, cat, concat, concatenate,
     stack, clone, return_types,

@@ -449,9 +449,9 @@ def _resolve(x, shape, op):
         if n != -1:
             known *= n
     if shape.count(-1) == 1 and not known:
-        raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} because the unspecified "
-                           f"dimension size -1 can be any value and is ambiguous\n{op}: {tuple(x.shape)} is empty; "
-                           "give every size explicitly.")
+        raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
+                           f"unspecified dimension size -1 can be any value and is ambiguous\n{op}: "
+                           f"{tuple(x.shape)} is empty; give every size explicitly.")
     if shape.count(-1) == 1 and known and size % known == 0:
         shape = tuple(size // known if n == -1 else n for n in shape)
     if -1 in shape or int(np.prod(shape)) != size:
@@ -531,9 +531,9 @@ def expand(x, *sizes):
     sizes = _shape_args(sizes)
     lead = len(sizes) - x.ndim
     if lead < 0:
-        raise RuntimeError(f"expand(torch.{_type_word(x.dtype)}Tensor{{{list(x.shape)}}}, size={list(sizes)}): the number of sizes "
-                           f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in the "
-                           f"tensor ({x.ndim})\nexpand can add leading dims, never remove them.")
+        raise RuntimeError(f"expand(torch.{_type_word(x.dtype)}Tensor{{{list(x.shape)}}}, size={list(sizes)}): the "
+                           f"number of sizes provided ({len(sizes)}) must be greater or equal to the number of "
+                           f"dimensions in the tensor ({x.ndim})\nexpand can add leading dims, never remove them.")
     shape = tuple(x.shape[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(sizes))
     try:
         np.broadcast_shapes(tuple(x.shape), shape)

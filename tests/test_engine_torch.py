@@ -594,7 +594,8 @@ def test_nonleaf_grad_warning_starts_like_pytorchs(torch):
 
 
 @pytest.mark.parametrize("expr", [
-    "m.tensor(0.3, dtype=m.float64)", "m.tensor([0.1, 0.7], dtype=m.float64)", "m.as_tensor([0.1], dtype=m.float64)",
+    "m.tensor(0.3, dtype=m.float64)", "m.tensor([0.1, 0.7], dtype=m.float64)",
+    "m.as_tensor([0.1], dtype=m.float64)",
     "m.tensor(0.1)", "m.full((2,), 0.1, dtype=m.float64)", "m.arange(0, 1, 0.1, dtype=m.float64)",
     "m.tensor([1, 2], dtype=m.float32)", "m.tensor([0.5, 1.5], dtype=m.int64)",
 ])
@@ -683,3 +684,23 @@ def test_from_numpy_shares_memory_and_manual_seed_repeats():
     first = (ad.randn(3).tolist(), ad.rand(2).tolist(), ad.normal(0., 1., size=(2,)).tolist())
     ad.manual_seed(42)
     assert (ad.randn(3).tolist(), ad.rand(2).tolist(), ad.normal(0., 1., size=(2,)).tolist()) == first
+
+
+@pytest.mark.parametrize("expr", [
+    "m.tensor([[1, 5], [3, 4]]).argmax()", "m.tensor([[1, 5], [3, 4]]).argmax(0)",
+    "m.argmin(m.tensor([[1., 5.], [3., 0.]]), dim=1, keepdim=True)", "m.tensor([2., 2., 1.]).argmax()",
+    "m.tensor(3.).argmax()", "m.tensor([[1., 5.]], requires_grad=True).argmin(1)",
+])
+def test_argmax_and_argmin_match_pytorch(torch, expr):
+    same_repr(eval(expr, {"m": ad}), eval(expr, {"m": torch}))
+
+
+@pytest.mark.parametrize("op", ["==", "!=", "<", "<=", ">", ">="])
+def test_comparisons_give_bool_tensors_without_gradient(torch, op):
+    results = []
+    for m in (ad, torch):
+        x = m.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+        out = eval(f"x {op} m.tensor([2., 3.])", {"m": m, "x": x})
+        scalar = eval(f"x {op} 2", {"x": x})
+        results.append((repr(out), repr(scalar), out.requires_grad, out.grad_fn))
+    assert results[0] == results[1]
