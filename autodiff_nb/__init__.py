@@ -27,6 +27,37 @@ from . import autograd, func, lax  # noqa: F401
 __version__ = "0.1.0"
 
 
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    """True when every element of ``a`` is within ``atol + rtol * |b|`` of ``b``."""
+    return a.allclose(b, rtol, atol, equal_nan)
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return a.isclose(b, rtol, atol, equal_nan)
+
+
+def equal(a, b) -> bool:
+    """True when ``a`` and ``b`` have the same shape and elements."""
+    return a.equal(b)
+
+
+def all(t, dim=None, keepdim=False):
+    return t.all(dim, keepdim)
+
+
+def any(t, dim=None, keepdim=False):
+    return t.any(dim, keepdim)
+
+
+def __getattr__(name):
+    # viz needs graphviz and ipywidgets (the `viz` extra): import it only when asked for.
+    if name == "viz":
+        import importlib
+
+        return importlib.import_module(".viz", __name__)
+    raise AttributeError(f"module 'autodiff_nb' has no attribute {name!r}")
+
+
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 

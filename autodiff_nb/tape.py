@@ -96,7 +96,7 @@ class Node:
 
     __slots__ = (
         "rule", "params", "seq", "edges", "inputs", "saved_versions", "out_data",
-        "input_meta", "released", "pre_hooks", "out_version", "__weakref__",
+        "input_meta", "released", "pre_hooks", "out_version", "input_refs", "__weakref__",
     )
 
     def __init__(self, rule, params, inputs, edges, out_data, out_version):
@@ -114,10 +114,26 @@ class Node:
                                if rule.save_inputs else None)
         self.out_version = out_version  # (the output's version counter, its value now): checked if saved
         self.released = False
+        self.input_refs = None
         self.pre_hooks = None
 
     def name(self) -> str:
         return self.rule.backward_name(self.params)
+
+    def release(self):
+        """Free what backward needed; keep Python numbers and weak references so drawings still
+        show constants and detach cuts without keeping any tensor alive."""
+        if self.inputs is not None:
+            self.input_refs = tuple(weakref.ref(x) if hasattr(x, "_version") else x for x in self.inputs)
+        self.inputs = None
+        self.out_data = None
+        self.released = True
+
+    def kept_inputs(self):
+        """The inputs while they are held; after a release, the numbers and still-living tensors."""
+        if self.inputs is not None or self.input_refs is None:
+            return self.inputs
+        return tuple(r() if type(r) is weakref.ref else r for r in self.input_refs)
 
     @property
     def next_functions(self):
@@ -294,9 +310,7 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, capture=None,
     if not retain_graph:
         for node in visited:
             if type(node) is Node:
-                node.inputs = None
-                node.out_data = None
-                node.released = True
+                node.release()
     return captured
 
 

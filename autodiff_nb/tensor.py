@@ -441,9 +441,12 @@ class Tensor:
     def equal(self, other) -> builtins.bool:
         return self.shape == other.shape and builtins.bool(np.array_equal(self.data, other.data))
 
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._from_array(np.asarray(np.isclose(self.data, other, rtol, atol, equal_nan)))
+
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> builtins.bool:
-        return builtins.bool(np.allclose(self.data, np.asarray(other.data if isinstance(other, Tensor)
-                                                                 else other), rtol, atol, equal_nan))
+        return builtins.bool(self.isclose(other, rtol, atol, equal_nan).data.all())
 
     # ------------------------------------------------------------------ in-place
     def _inplace_binary(self, other, name):

@@ -56,7 +56,7 @@ def test_gradient_shows_after_backward_and_freed_values_say_so():
     assert only(g, "dot", kind="tensor").value is None  # released by backward
     assert only(g, "dot", kind="tensor").shape == ()  # the shape survives
     assert only(g, "y").value == "28"  # y itself is still held by the caller
-    assert g.find(role="constant")[0].label == "number"  # the 2 was a Python number
+    assert g.find(role="constant")[0].label == "2"  # Python numbers survive the release
 
 
 def test_sum_example():

@@ -196,7 +196,7 @@ def _collect(roots, book):
         out = tensor_entry(("out", id(node)))
         out.node = node
         edges.append((op_key, out.key, "normal", None))
-        inputs = node.inputs  # None once a backward without retain_graph released them
+        inputs = node.kept_inputs()  # after a release: numbers and tensors that are still alive
         for slot, nxt in enumerate(node.edges):
             given = inputs[slot] if inputs is not None else None
             if isinstance(nxt, tape.Node):
