@@ -11,12 +11,33 @@ import numpy as np
 from . import dtypes, errors
 from .tensor import Tensor
 
-_generator = [np.random.default_rng()]
+class Generator:
+    """The random source behind rand/randn/normal: numpy's PCG64, with a repr that stays the same
+    from run to run (PyTorch's shows a memory address, which would make notebook outputs differ)."""
+
+    __slots__ = ("seed", "rng")
+
+    def __init__(self, seed=None):
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+
+    def initial_seed(self):
+        return self.seed
+
+    def __repr__(self) -> str:
+        return f"<autodiff_nb.Generator seed={self.seed}>"
 
 
-def manual_seed(seed: int):
-    """Seed the generator behind rand/randn/normal so notebooks print the same numbers every run."""
-    _generator[0] = np.random.default_rng(seed)
+_generator = [Generator()]
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the generator behind rand/randn/normal so notebooks print the same numbers every run.
+
+    >>> manual_seed(0)
+    <autodiff_nb.Generator seed=0>
+    """
+    _generator[0] = Generator(seed)
     return _generator[0]
 
 
@@ -24,7 +45,7 @@ seed = manual_seed
 
 
 def _rng():
-    return _generator[0]
+    return _generator[0].rng
 
 
 def _finish(arr, dtype, requires_grad):
