@@ -23,7 +23,7 @@ system-deps:
 
 ## make lab: open the chapters in JupyterLab (start with 01_automatic_differentiation.ipynb)
 lab: $(STAMP) system-deps
-	$(BIN)/jupyter lab --notebook-dir=chapters --ServerApp.port=$(PORT)
+	$(BIN)/jupyter lab --notebook-dir=chapters --ServerApp.port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## make test: every suite: engine, printing, viz, magics, CLI, notebooks (nbval), browser
 test: $(STAMP) system-deps

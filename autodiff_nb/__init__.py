@@ -23,6 +23,7 @@ from .functions import (  # noqa: F401
 )
 from .printing import set_printoptions  # noqa: F401
 from . import autograd, func, lax  # noqa: F401
+from .frameworks import GradientTape, attach_grad, record, pause, is_recording, mx  # noqa: F401
 
 __version__ = "0.1.0"
 
