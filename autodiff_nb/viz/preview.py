@@ -36,6 +36,10 @@ def preview(value, max_items: int = MAX_ITEMS) -> str:
     arr = np.asarray(data)
     if arr.ndim == 0:
         return number(arr.item())
+    if arr.ndim > 1 and arr.size > max_items:
+        # A matrix's rows would not fit on a node or in a table cell: its shape and a few entries do.
+        flat = arr.reshape(-1)
+        return f"{shape_text(arr.shape)} [{number(flat[0])}, {number(flat[1])}, …, {number(flat[-1])}]"
     text = np.array2string(arr, separator=", ", threshold=max_items, edgeitems=2,
                            formatter={"all": number}, max_line_width=10**9)
     return " ".join(text.replace("...", "…").split())

@@ -132,7 +132,9 @@ class GraphWidget(widgets.VBox):
                                 state=state).source
             try:
                 svg = render(source, "svg").decode("utf-8")
-                self._svg_cache[key] = svg[svg.find("<svg"):]  # the <?xml ...?> prolog cannot sit inside HTML
+                svg = svg[svg.find("<svg"):]  # the <?xml ...?> prolog cannot sit inside HTML
+                # Shrink to the notebook's width instead of scrolling sideways (the viewBox keeps proportions).
+                self._svg_cache[key] = svg.replace("<svg", '<svg style="max-width:100%;height:auto"', 1)
             except RendererMissing as missing:
                 self._svg_cache[key] = markup.paragraphs([str(missing)]) + markup.pre(source)
         return self._svg_cache[key]
