@@ -185,10 +185,10 @@ def _check_inner(op, a, b, n_a, n_b):
 
 
 def dot(a, b):
-    if a.ndim != 1 or b.ndim != 1:
+    if a.data.ndim != 1 or b.data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors\n"
                            f"dot: shapes {tuple(a.shape)} and {tuple(b.shape)}; use matmul (@) for matrices.")
-    _check_inner("dot", a, b, a.shape[0], b.shape[0])
+    _check_inner("dot", a, b, a.data.shape[0], b.data.shape[0])  # .data: no Size objects per call
     return apply(_R["dot"], (a, b))
 
 
@@ -207,10 +207,10 @@ def mv(m, v):
 
 
 def mm(a, b):
-    if a.ndim != 2 or b.ndim != 2:
+    if a.data.ndim != 2 or b.data.ndim != 2:
         raise RuntimeError(f"self must be a matrix\nmm: shapes {tuple(a.shape)} and {tuple(b.shape)}; "
                            "mm takes two matrices (use matmul for other shapes).")
-    _check_inner("mm", a, b, a.shape[1], b.shape[0])
+    _check_inner("mm", a, b, a.data.shape[1], b.data.shape[0])
     return apply(_R["mm"], (a, b))
 
 

@@ -21,12 +21,14 @@ from .tape import Node, edge_to, _mode
 
 
 class Rule:
-    __slots__ = ("name", "forward", "vjp", "save_inputs", "save_output", "promote", "shown_edges", "takes_needs")
+    __slots__ = ("name", "forward", "vjp", "save_inputs", "save_output", "promote", "shown_edges", "takes_needs",
+                 "plain_forward")
 
     def __init__(self, name, forward, vjp, *, save_inputs=False, save_output=False, promote=None,
                  shown_edges=None, takes_needs=False):
         self.name = name  # a string, or a function of params for ops with several PyTorch names
         self.forward = forward
+        self.plain_forward = getattr(forward, "plain", None)  # a numpy function without params (_fwd)
         self.vjp = vjp
         self.save_inputs = save_inputs
         self.save_output = save_output
@@ -63,36 +65,32 @@ def _promoted(rule, inputs, arrays):
     return [x.astype(want) if isinstance(x, np.ndarray) and x.dtype != want else x for x in arrays]
 
 
-def _nothing_to_promote(arrays):
-    """True when the arrays share one float dtype and the other operands are Python numbers: then
-    PyTorch's promotion keeps that dtype, and a 0.2 µs check replaces ``_promoted``'s 1 µs."""
-    dt = None
-    for a in arrays:
-        if type(a) is np.ndarray:
-            if dt is None:
-                dt = a.dtype
-            elif a.dtype is not dt:
-                return False
-        elif type(a) is not float and type(a) is not int:
-            return False
-    return dt is not None and dt.kind == "f"
-
-
 def apply(rule, inputs, params=None):
     """Run a primitive on Tensors (and Python scalars), recording a Node when a gradient is wanted."""
+    # One pass over the inputs: their arrays, whether any carries a gradient, and whether promotion has
+    # nothing to do (every tensor of one dtype, the rest Python numbers: a check instead of _promoted's 1 µs).
     arrays = []
     wants_grad = False
-    for x in inputs:  # one pass: the arrays, and whether any input carries a gradient
+    dtype, one_dtype = None, True
+    for x in inputs:
         if isinstance(x, Tensor):
-            arrays.append(x.data)
+            data = x.data
+            arrays.append(data)
             if x.requires_grad:
                 wants_grad = True
+            if dtype is None:
+                dtype = data.dtype
+            elif data.dtype is not dtype:
+                one_dtype = False
         else:
             arrays.append(x)
-    if rule.promote is not None and not _nothing_to_promote(arrays):
+            if type(x) is not float and type(x) is not int:
+                one_dtype = False
+    if rule.promote is not None and not (one_dtype and dtype is not None and dtype.kind == "f"):
         arrays = _promoted(rule, inputs, arrays)
+    plain = rule.plain_forward
     try:
-        out = rule.forward(params, *arrays)
+        out = plain(*arrays) if plain is not None else rule.forward(params, *arrays)
     except ValueError:
         if rule.promote is None or len(arrays) != 2:
             raise
@@ -243,7 +241,9 @@ def _drop_scalars(edges, meta, p):
 
 def _fwd(fn):
     """Adapt a numpy function that takes no params to the forward(params, *arrays) signature."""
-    return lambda p, *a: fn(*a)
+    adapted = lambda p, *a: fn(*a)  # noqa: E731
+    adapted.plain = fn  # apply calls fn itself: one Python frame less per op (~0.1 µs)
+    return adapted
 
 
 def _grad_of_reduction(F, g, p):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import itertools
 import operator
+import sys
 import threading
 import warnings
 import weakref
@@ -137,7 +138,8 @@ class Node:
         """Free what backward needed; keep Python numbers and weak references so drawings still
         show constants and detach cuts without keeping any tensor alive."""
         if self.inputs is not None:
-            self.input_refs = tuple(weakref.ref(x) if hasattr(x, "_version") else x for x in self.inputs)
+            # a list comprehension and isinstance: half the cost of a generator with hasattr
+            self.input_refs = tuple([weakref.ref(x) if isinstance(x, Tensor) else x for x in self.inputs])
         self.inputs = None
         self.out_data = None
         self.released = True
@@ -333,7 +335,8 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, capture=None,
                     leaf_updates.append((leaf, g))
         # The whole walk succeeded: only now touch .grad and free what the nodes kept.
         for leaf, g in leaf_updates:
-            _accumulate(leaf, g, create_graph)
+            private = _held_only_here(g)  # its own statement: a pending call would hold g once more
+            _accumulate(leaf, g, create_graph, private)
         if not retain_graph:
             for node in visited:
                 if type(node) is Node:
@@ -342,6 +345,14 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, capture=None,
         if collecting:
             gc.enable()
     return captured
+
+
+def _held_only_here(g):
+    """True when nothing but run_backward's leaf list holds ``g``, an array owning its memory: a new
+    ``.grad`` can then take it without a copy (PyTorch's AccumulateGrad checks use_count the same way).
+    Saves copying a weight-sized gradient per step (C: W1's 800 kB). The references counted: the
+    tuple in ``leaf_updates``, run_backward's loop variable, this parameter and getrefcount's own."""
+    return type(g) is np.ndarray and g.base is None and sys.getrefcount(g) <= 4
 
 
 def _add(acc, g):
@@ -385,10 +396,11 @@ def _run_hook(hook, g, create_graph):
     return result if create_graph else result.data
 
 
-def _accumulate(leaf, g, create_graph):
+def _accumulate(leaf, g, create_graph, private=False):
     if not create_graph and leaf._grad is None and not leaf._hooks:
-        # The usual first write: one fresh Tensor, no second wrap, no validating setter (2.7 -> 0.8 µs).
-        leaf._grad = Tensor._from_array(np.array(g, copy=True))
+        # The usual first write: one fresh Tensor, no second wrap, no validating setter (2.7 -> 0.8 µs);
+        # the copy keeps later in-place changes to .grad out of arrays others hold.
+        leaf._grad = Tensor._from_array(g if private else np.array(g, copy=True))
         return
     if not create_graph:
         g = Tensor._from_array(g)

@@ -209,3 +209,54 @@ def test_walk_closed_early_restores_grad_mode():
     assert not tape.is_grad_enabled()
     steps.close()
     assert tape.is_grad_enabled()
+
+
+def test_one_gradient_array_sent_to_two_leaves_gives_each_its_own_grad():
+    a = torch.tensor([1.0, 2.0], requires_grad=True)
+    b = torch.tensor([3.0, 4.0], requires_grad=True)
+    ((a + b) * 2.0).sum().backward()  # add sends the same fresh array to a and b
+    a.grad += 1
+    assert a.grad.tolist() == [3.0, 3.0] and b.grad.tolist() == [2.0, 2.0]
+
+
+def test_gradient_taken_without_copy_is_not_shared_with_the_graph():
+    X = torch.ones(3, 2)
+    W = torch.tensor([[1.0], [2.0]], requires_grad=True)
+    y = X @ W
+    y.sum().backward(retain_graph=True)
+    W.grad.zero_()
+    y.sum().backward(retain_graph=True)
+    assert W.grad.tolist() == [[3.0], [3.0]] and y.grad_fn.out_data.tolist() == [[3.0]] * 3
+
+
+def test_custom_rule_returning_a_saved_array_does_not_alias_grad():
+    from autodiff_nb.custom import defvjp, primitive
+
+    @primitive
+    def passthrough(x):
+        return x * 1.0
+
+    defvjp(passthrough, lambda g, ans, x: ans)  # returns the saved output itself
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = passthrough(x)
+    y.backward(torch.ones(2), retain_graph=True)
+    x.grad.zero_()
+    assert y.tolist() == [1.0, 2.0]
+
+
+def test_a_weight_gradient_made_by_the_walk_becomes_grad_without_a_copy(monkeypatch):
+    written = []
+    accumulate = tape._accumulate
+
+    def spy(leaf, g, create_graph, private=False):
+        written.append(private)
+        return accumulate(leaf, g, create_graph, private)
+
+    monkeypatch.setattr(tape, "_accumulate", spy)
+    W = torch.ones(2, 4, requires_grad=True)
+    (torch.ones(3, 2) @ W).sum().backward()
+    assert written == [True] and W.grad.tolist() == [[3.0] * 4] * 2
+    seed = torch.ones(2, 4)
+    W.grad = None
+    W.backward(seed)  # the root gradient is the caller's array: copied
+    assert written == [True, False] and W.grad.data is not seed.data
