@@ -101,7 +101,7 @@ def apply(rule, inputs, params=None):
     result = Tensor._from_array(out)
     # integer/bool results (argmax, comparisons) carry no gradient; numpy's dtype.kind says so cheaply
     if wants_grad and _mode.enabled and out.dtype.kind == "f":
-        result.grad_fn = _record(rule, params, inputs, out, result._version)
+        result.grad_fn = _record(rule, params, inputs, out)
         result.requires_grad = True
     return result
 
@@ -109,7 +109,7 @@ def apply(rule, inputs, params=None):
 _INPUT_META = {}  # one shared input_meta tuple per pattern: fewer objects per op for the collector
 
 
-def _record(rule, params, inputs, out, out_counter):
+def _record(rule, params, inputs, out):
     """The Node for one op: edges, input shapes/dtypes and saved versions gathered in one pass."""
     edges, meta = [], []
     changed = False  # was any input already modified in place (version above 0)?
@@ -118,7 +118,7 @@ def _record(rule, params, inputs, out, out_counter):
             edges.append(edge_to(x))
             data = x.data
             meta.append((data.shape, data.dtype))
-            if x._version[0]:
+            if x._counter is not None and x._counter[0]:  # no counter yet: never changed
                 changed = True
         else:
             edges.append(None)
@@ -131,8 +131,10 @@ def _record(rule, params, inputs, out, out_counter):
         input_meta = _INPUT_META[meta] = meta
     versions = None
     if rule.save_inputs and changed:
-        versions = tuple(x._version[0] if isinstance(x, Tensor) else 0 for x in inputs)
-    return Node(rule, params, inputs, tuple(edges), input_meta, versions, out, out_counter)
+        versions = tuple(x._counter[0] if isinstance(x, Tensor) and x._counter is not None else 0
+                         for x in inputs)
+    # out_counter None: the output has no version counter yet; Tensor._version links it when made
+    return Node(rule, params, inputs, tuple(edges), input_meta, versions, out, None)
 
 
 # ----------------------------------------------------------------------------- the F namespaces

@@ -124,7 +124,8 @@ class Node:
         self.input_meta = input_meta
         # each input's version when saved; None when all were at 0 (the usual case: no tuple per op)
         self.saved_versions = saved_versions
-        # the output's version counter and its value now: checked when the rule saved the output
+        # the output's version counter (None until it is made) and its value now: checked when the
+        # rule saved the output
         self.out_counter = out_counter
         self.out_expected = 0
         self.released = False
@@ -369,7 +370,7 @@ def _unpack_saved(node, create_graph):
     out = None
     if rule.save_output:
         counter, expected = node.out_counter, node.out_expected
-        if counter[0] != expected:
+        if counter is not None and counter[0] != expected:
             raise errors.modified_inplace(None, node.name(), counter[0], expected, shape=node.out_data.shape,
                                           dtype=node.out_data.dtype)
         out = Tensor._wrap_output(node) if create_graph else node.out_data
@@ -379,7 +380,7 @@ def _unpack_saved(node, create_graph):
     arrays = []
     for i, t in enumerate(inputs):
         if isinstance(t, Tensor):
-            now = t._version[0]
+            now = t._counter[0] if t._counter is not None else 0
             if now != (versions[i] if versions is not None else 0):
                 raise errors.modified_inplace(t, node.name(), now, versions[i] if versions is not None else 0)
             arrays.append(t.data)

@@ -36,7 +36,7 @@ class Tensor:
     tensor([2., 4.])
     """
 
-    __slots__ = ("data", "requires_grad", "_grad", "grad_fn", "_version", "_accumulator", "_hooks",
+    __slots__ = ("data", "requires_grad", "_grad", "grad_fn", "_counter", "_accumulator", "_hooks",
                  "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # so ndarray * Tensor hands the work to Tensor.__rmul__
 
@@ -52,7 +52,7 @@ class Tensor:
         self.requires_grad = False
         self._grad = None
         self.grad_fn = None
-        self._version = [0]  # a list so detach() aliases share it, as PyTorch's version counter
+        self._counter = None  # the version counter, made on first use: see _version
         self._accumulator = None
         self._hooks = None
         self._retains_grad = False
@@ -68,9 +68,28 @@ class Tensor:
     def _wrap_output(node):
         """The saved output of ``node`` as a Tensor attached to it (for create_graph backward)."""
         t = Tensor._from_array(node.out_data)
+        t._counter = [0]  # its own counter, made before grad_fn is set: not the node's output counter
         t.grad_fn = node
         t.requires_grad = True
         return t
+
+    @property
+    def _version(self):
+        """The version counter: a one-item list, bumped by every in-place change and shared with
+        ``detach()`` aliases, as PyTorch's. Made on first use -- most tensors are never changed in place,
+        and that is one object fewer per op for the garbage collector (E's forward). The node that
+        made this tensor checks the same list when it saved the output."""
+        counter = self._counter
+        if counter is None:
+            counter = self._counter = [0]
+            node = self.grad_fn
+            if node is not None and node.out_counter is None:
+                node.out_counter = counter
+        return counter
+
+    @_version.setter
+    def _version(self, counter):
+        self._counter = counter
 
     # ------------------------------------------------------------------ basic properties
     @property
@@ -201,6 +220,7 @@ class Tensor:
         return t
 
     def detach_(self):
+        self._version  # made now, while grad_fn still names the node that checks it
         self.grad_fn = None
         self.requires_grad = False
         return self
@@ -700,6 +720,7 @@ def inplace(t, recorded, raw, other=None, *, leaf_view=False):
     ``leaf_view`` says the change goes through a view (``x[0] = 1``), which PyTorch words differently.
     """
     other_grad = isinstance(other, Tensor) and other.requires_grad
+    counter = t._version  # made now, while grad_fn still names the node that made t
     if _mode.enabled and (t.requires_grad or other_grad) and recorded is not None:
         if t.requires_grad and t.grad_fn is None:
             raise errors.inplace_on_leaf(view=leaf_view)
@@ -714,10 +735,10 @@ def inplace(t, recorded, raw, other=None, *, leaf_view=False):
         t.data[...] = result.data
         t.grad_fn, t.requires_grad = result.grad_fn, result.requires_grad
         if result.grad_fn is not None:
-            result.grad_fn.out_counter, result.grad_fn.out_expected = t._version, t._version[0] + 1
+            result.grad_fn.out_counter, result.grad_fn.out_expected = counter, counter[0] + 1
     else:
         raw(t.data)
-    t._version[0] += 1
+    counter[0] += 1
     return t
 
 

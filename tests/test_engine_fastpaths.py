@@ -260,3 +260,41 @@ def test_a_weight_gradient_made_by_the_walk_becomes_grad_without_a_copy(monkeypa
     W.grad = None
     W.backward(seed)  # the root gradient is the caller's array: copied
     assert written == [True, False] and W.grad.data is not seed.data
+
+
+# ------------------------------------------------------------------------ version counters made on first use
+def _modified(fn):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        fn()
+
+
+def test_saved_output_changed_in_place_is_caught():
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    y.add_(1)
+    _modified(lambda: y.sum().backward())
+
+
+def test_saved_output_changed_through_a_detached_alias_is_caught():
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    z = y * 2.0
+    y.detach().zero_()
+    _modified(lambda: z.sum().backward())
+
+
+def test_saved_output_changed_after_detach_in_place_is_caught():
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = x.tanh()
+    z = y * 2.0
+    y.detach_()
+    y.mul_(3)
+    _modified(lambda: z.sum().backward())
+
+
+def test_version_counter_counts_from_zero_on_first_look():
+    x = torch.tensor([1.0, 2.0])
+    y = x * 2.0
+    assert y._version[0] == 0 and y.detach()._version is y._version
+    y += 1
+    assert y._version[0] == 1
