@@ -115,7 +115,8 @@ def _record(rule, params, inputs, out):
     changed = False  # was any input already modified in place (version above 0)?
     for x in inputs:
         if isinstance(x, Tensor):
-            edges.append(edge_to(x))
+            node = x.grad_fn  # edge_to's common case inline: an op's output flows back to its node
+            edges.append(node if node is not None else edge_to(x))
             data = x.data
             meta.append((data.shape, data.dtype))
             if x._counter is not None and x._counter[0]:  # no counter yet: never changed

@@ -222,17 +222,18 @@ def detached_origin(tensor):
 # ----------------------------------------------------------------------------------- the walk
 def reachable_nodes(roots):
     """Every node reachable from ``roots`` through their edges, in reverse record order."""
-    seen = set()  # the nodes themselves: hashing by identity, cheaper than a dict keyed by id()
-    stack = [r for r in roots if r is not None]
-    while stack:
-        node = stack.pop()
-        if node in seen:
-            continue
-        seen.add(node)
+    order, seen = [], set()  # the nodes themselves: hashing by identity, cheaper than a dict keyed by id()
+    for root in roots:
+        if root is not None and root not in seen:
+            seen.add(root)
+            order.append(root)
+    for node in order:  # breadth first: the loop also visits what it appends
         for nxt in node.edges:
             if nxt is not None and nxt not in seen:
-                stack.append(nxt)
-    return sorted(seen, key=_by_seq, reverse=True)
+                seen.add(nxt)
+                order.append(nxt)
+    order.sort(key=_by_seq, reverse=True)
+    return order
 
 
 _by_seq = operator.attrgetter("seq")  # a C-level sort key: no Python call per node
@@ -362,6 +363,9 @@ def _add(acc, g):
     return acc + g
 
 
+_ALL_AT_ZERO = itertools.repeat(0)  # saved_versions None: every input was saved at version 0
+
+
 def _unpack_saved(node, create_graph):
     """(saved inputs, saved output) of ``node``, after checking neither was freed or changed in place."""
     rule = node.rule
@@ -378,11 +382,11 @@ def _unpack_saved(node, create_graph):
         return None, out
     inputs, versions = node.inputs, node.saved_versions
     arrays = []
-    for i, t in enumerate(inputs):
+    for t, saved_at in zip(inputs, versions if versions is not None else _ALL_AT_ZERO):
         if isinstance(t, Tensor):
-            now = t._counter[0] if t._counter is not None else 0
-            if now != (versions[i] if versions is not None else 0):
-                raise errors.modified_inplace(t, node.name(), now, versions[i] if versions is not None else 0)
+            counter = t._counter  # None: never changed in place, so still at version 0
+            if counter is not None and counter[0] != saved_at:
+                raise errors.modified_inplace(t, node.name(), counter[0], saved_at)
             arrays.append(t.data)
         else:
             arrays.append(t)

@@ -40,28 +40,25 @@ class Tensor:
                  "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # so ndarray * Tensor hands the work to Tensor.__rmul__
 
-    def __init__(self, data=(), requires_grad=False):
+    def __new__(cls, data=(), requires_grad=False):
         # torch.Tensor(...) makes a float32 tensor from data
-        arr = np.array(data.data if isinstance(data, Tensor) else data, dtype=np.float32)
-        self._init(arr)
+        t = Tensor._from_array(np.array(data.data if isinstance(data, Tensor) else data, dtype=np.float32))
         if requires_grad:
-            self.requires_grad_(True)
-
-    def _init(self, arr):
-        self.data = arr
-        self.requires_grad = False
-        self._grad = None
-        self.grad_fn = None
-        self._counter = None  # the version counter, made on first use: see _version
-        self._accumulator = None
-        self._hooks = None
-        self._retains_grad = False
+            t.requires_grad_(True)
+        return t
 
     @staticmethod
     def _from_array(arr):
-        """A Tensor around ``arr`` (no copy); every op's result is made here."""
+        """A Tensor around ``arr`` (no copy): every tensor is made here (one call, no __init__)."""
         t = object.__new__(Tensor)
-        t._init(arr)
+        t.data = arr
+        t.requires_grad = False
+        t._grad = None
+        t.grad_fn = None
+        t._counter = None  # the version counter, made on first use: see _version
+        t._accumulator = None
+        t._hooks = None
+        t._retains_grad = False
         return t
 
     @staticmethod
