@@ -221,15 +221,16 @@ def matmul(a, b):
     torch.Size([2])
     """
     a, b = as_tensor_arg(a), as_tensor_arg(b)
-    if a.ndim == 0 or b.ndim == 0:
+    na, nb = a.data.ndim, b.data.ndim  # read once: each .ndim is a property call
+    if na == 0 or nb == 0:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
-                           f"{a.ndim}D and {b.ndim}D\nUse * to multiply by a scalar.")
-    if a.ndim <= 2 and b.ndim <= 2:
-        if a.ndim == 1 and b.ndim == 1:
+                           f"{na}D and {nb}D\nUse * to multiply by a scalar.")
+    if na <= 2 and nb <= 2:
+        if na == 1 and nb == 1:
             return dot(a, b)
-        if b.ndim == 1:
+        if nb == 1:
             return mv(a, b)
-        if a.ndim == 2:
+        if na == 2:
             return mm(a, b)
         if a.shape[0] != b.shape[0]:
             raise errors.matmul_mismatch("matmul", a.shape, b.shape)
@@ -321,7 +322,7 @@ def sum(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
         return builtins.sum(x) if not np.isscalar(x) else x
     if dtype is not None:
         x = x.to(dtype)
-    elif not x.dtype.is_floating_point and x.dtype is not dtypes.int64:
+    elif x.data.dtype.kind != "f" and x.data.dtype != np.int64:  # numpy's dtype: no dtype lookup per call
         x = x.to(dtypes.int64)  # PyTorch sums bools and small ints as int64
     dims = _dims(x, dim, axis)
     return apply(_R["sum"], (x,), (dims, _keep(keepdim, keepdims), x.data.shape))
