@@ -261,8 +261,15 @@ def open_notebook(page, lab: JupyterLab, name: str, timeout: float = 120_000):
     idle = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status="idle"]')
     dialog = page.locator(".jp-Dialog")
     idle.or_(dialog).first.wait_for(state="attached", timeout=timeout)
+    # The indicator can read "idle" a moment before the kernel dialog opens (seen on a fresh
+    # machine, where the kernel list loads late): give the dialog a short chance to show up.
+    try:
+        dialog.wait_for(state="visible", timeout=3_000)
+    except Exception:  # playwright's TimeoutError: no dialog, the kernel started by itself
+        pass
     if dialog.count():
         dialog.locator("button.jp-mod-accept").click()
+        dialog.wait_for(state="detached", timeout=timeout)
         idle.wait_for(state="attached", timeout=timeout)
 
 
