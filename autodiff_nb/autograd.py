@@ -16,8 +16,9 @@ def _root_grads(outputs, grad_outputs):
         if g is None:
             if out.data.size != 1:
                 raise errors.not_scalar(out.data.shape)
-            # one element: np.array + reshape is a third of np.ones's cost (B's fixed cost per backward)
-            g = Tensor._from_array(np.array(1, dtype=out.data.dtype).reshape(out.data.shape))
+            # one element: np.array (+ reshape) is a third of np.ones's cost (B's fixed cost per backward)
+            one = np.array(1, dtype=out.data.dtype)
+            g = Tensor._from_array(one if out.data.ndim == 0 else one.reshape(out.data.shape))
         else:
             g = g if isinstance(g, Tensor) else Tensor._from_array(np.asarray(g, dtype=out.data.dtype))
             if g.data.shape != out.data.shape:

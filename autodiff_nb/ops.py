@@ -101,41 +101,9 @@ def apply(rule, inputs, params=None):
     result = Tensor._from_array(out)
     # integer/bool results (argmax, comparisons) carry no gradient; numpy's dtype.kind says so cheaply
     if wants_grad and _mode.enabled and out.dtype.kind == "f":
-        result.grad_fn = _record(rule, params, inputs, out)
+        result.grad_fn = Node(rule, params, inputs, out)
         result.requires_grad = True
     return result
-
-
-_INPUT_META = {}  # one shared input_meta tuple per pattern: fewer objects per op for the collector
-
-
-def _record(rule, params, inputs, out):
-    """The Node for one op: edges, input shapes/dtypes and saved versions gathered in one pass."""
-    edges, meta = [], []
-    changed = False  # was any input already modified in place (version above 0)?
-    for x in inputs:
-        if isinstance(x, Tensor):
-            node = x.grad_fn  # edge_to's common case inline: an op's output flows back to its node
-            edges.append(node if node is not None else edge_to(x))
-            data = x.data
-            meta.append((data.shape, data.dtype))
-            if x._counter is not None and x._counter[0]:  # no counter yet: never changed
-                changed = True
-        else:
-            edges.append(None)
-            meta.append(None)
-    meta = tuple(meta)
-    input_meta = _INPUT_META.get(meta)
-    if input_meta is None:
-        if len(_INPUT_META) > 4096:
-            _INPUT_META.clear()  # shapes that keep changing must not grow it without bound
-        input_meta = _INPUT_META[meta] = meta
-    versions = None
-    if rule.save_inputs and changed:
-        versions = tuple(x._counter[0] if isinstance(x, Tensor) and x._counter is not None else 0
-                         for x in inputs)
-    # out_counter None: the output has no version counter yet; Tensor._version links it when made
-    return Node(rule, params, inputs, tuple(edges), input_meta, versions, out, None)
 
 
 # ----------------------------------------------------------------------------- the F namespaces

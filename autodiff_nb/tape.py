@@ -111,22 +111,41 @@ class Node:
         "input_meta", "released", "pre_hooks", "out_counter", "out_expected", "input_refs", "__weakref__",
     )
 
-    def __init__(self, rule, params, inputs, edges, input_meta, saved_versions, out_data, out_counter):
+    def __init__(self, rule, params, inputs, out_data):
         self.rule = rule
         self.params = params
-        self.seq = next(_seq)
-        self.edges = edges  # per input: the Node/AccumulateGrad its gradient flows to, or None
+        # One pass over the inputs gathers the edges, their (shape, dtype) and whether any was already
+        # changed in place (the caller, ops.apply, has just made a pass for the forward).
+        edges, meta = [], []
+        changed = False
+        for x in inputs:
+            if isinstance(x, Tensor):
+                node = x.grad_fn  # edge_to's common case inline: an op's output flows back to its node
+                edges.append(node if node is not None else edge_to(x))
+                data = x.data
+                meta.append((data.shape, data.dtype))
+                if x._counter is not None and x._counter[0]:  # no counter yet: never changed
+                    changed = True
+            else:
+                edges.append(None)
+                meta.append(None)
+        self.edges = tuple(edges)  # per input: the Node/AccumulateGrad its gradient flows to, or None
+        self.seq = next(_seq)  # after edge_to above: a leaf's AccumulateGrad must come before this node
+        # (shape, dtype) of each input, for the central broadcasting reduction in the walk
+        meta = tuple(meta)
+        self.input_meta = _INPUT_META.get(meta) or _remember_meta(meta)
         # Inputs and output are kept (references, not copies) so drawings can show every value;
         # a backward without retain_graph frees them, as PyTorch frees saved tensors.
         self.inputs = inputs
         self.out_data = out_data
-        # (shape, dtype) of each input, for the central broadcasting reduction in the walk
-        self.input_meta = input_meta
         # each input's version when saved; None when all were at 0 (the usual case: no tuple per op)
-        self.saved_versions = saved_versions
-        # the output's version counter (None until it is made) and its value now: checked when the
-        # rule saved the output
-        self.out_counter = out_counter
+        self.saved_versions = None
+        if rule.save_inputs and changed:
+            self.saved_versions = tuple(x._counter[0] if isinstance(x, Tensor) and x._counter is not None
+                                        else 0 for x in inputs)
+        # the output's version counter and its value now, checked when the rule saved the output; the
+        # output has no counter yet: Tensor._version links it here when it is made
+        self.out_counter = None
         self.out_expected = 0
         self.released = False
         self.input_refs = None
@@ -163,6 +182,16 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
+
+
+_INPUT_META = {}  # one shared input_meta tuple per pattern: fewer objects per op for the collector
+
+
+def _remember_meta(meta):
+    if len(_INPUT_META) > 4096:
+        _INPUT_META.clear()  # shapes that keep changing must not grow it without bound
+    _INPUT_META[meta] = meta
+    return meta
 
 
 class AccumulateGrad:
