@@ -1,11 +1,11 @@
 """The rule table: every primitive's forward (numpy) beside its vector-Jacobian product.
 
 A rule's ``vjp(F, g, x, out, p)`` receives the incoming gradient ``g``, the saved inputs ``x`` (a
-tuple, or None when the rule saves none), the saved output ``out`` and the op's parameters ``p``.
+sequence, or None when the rule saves none), the saved output ``out`` and the op's parameters ``p``.
 It returns one gradient per input (None for inputs that get none). A rule made with
 ``takes_needs=True`` gets one more argument, ``needs``: ``needs[i]`` is falsy when input ``i`` is a
-constant, so the rule can skip that gradient (the constant ``X`` of ``X @ W``). ``F`` is a small namespace of
-array functions: numpy's for an ordinary backward, the Tensor ops themselves under
+constant, so the rule can skip that gradient (the constant ``X`` of ``X @ W``). ``F`` is a small
+namespace of array functions: numpy's for an ordinary backward, the Tensor ops themselves under
 ``create_graph=True`` -- so the very same line of math is recorded and can be differentiated again.
 Broadcasting is undone centrally by the walk (``tape.sum_to``), so no rule repeats it.
 """
@@ -17,12 +17,12 @@ import numpy as np
 
 from . import dtypes, errors
 from . import tape
-from .tape import Node, edge_to, _mode
+from .tape import Node, _mode
 
 
 class Rule:
-    __slots__ = ("name", "forward", "vjp", "save_inputs", "save_output", "promote", "shown_edges", "takes_needs",
-                 "plain_forward")
+    __slots__ = ("name", "forward", "vjp", "save_inputs", "save_output", "promote", "shown_edges",
+                 "takes_needs", "plain_forward")
 
     def __init__(self, name, forward, vjp, *, save_inputs=False, save_output=False, promote=None,
                  shown_edges=None, takes_needs=False):
@@ -67,8 +67,9 @@ def _promoted(rule, inputs, arrays):
 
 def apply(rule, inputs, params=None):
     """Run a primitive on Tensors (and Python scalars), recording a Node when a gradient is wanted."""
-    # One pass over the inputs: their arrays, whether any carries a gradient, and whether promotion has
-    # nothing to do (every tensor of one dtype, the rest Python numbers: a check instead of _promoted's 1 µs).
+    # One pass over the inputs: their arrays, whether any carries a gradient, and whether promotion
+    # has nothing to do (every tensor of one dtype, the rest Python numbers: a check instead of
+    # _promoted's 1 µs).
     arrays = []
     wants_grad = False
     dtype, one_dtype = None, True
@@ -469,14 +470,16 @@ RULES = {
              lambda F, g, x, out, p, needs: (g * x[1] if needs[0] else None, g * x[0] if needs[1] else None),
              save_inputs=True, promote="same", takes_needs=True),
     "mv": R("MvBackward0", _fwd(np.matmul),
-            lambda F, g, x, out, p, needs: (F.reshape(g, (-1, 1)) * F.reshape(x[1], (1, -1)) if needs[0] else None,
-                                            F.matmul(F.swap_last(x[0]), g) if needs[1] else None),
+            lambda F, g, x, out, p, needs: (
+                F.reshape(g, (-1, 1)) * F.reshape(x[1], (1, -1)) if needs[0] else None,
+                F.matmul(F.swap_last(x[0]), g) if needs[1] else None),
             save_inputs=True, promote="same", takes_needs=True),
     "mm": R("MmBackward0", _fwd(np.matmul),
             lambda F, g, x, out, p, needs: (F.matmul(g, F.swap_last(x[1])) if needs[0] else None,
                                             F.matmul(F.swap_last(x[0]), g) if needs[1] else None),
             save_inputs=True, promote="same", takes_needs=True),
-    "matmul": R(lambda p: p, _fwd(np.matmul), _matmul_grad, save_inputs=True, promote="same", takes_needs=True),
+    "matmul": R(lambda p: p, _fwd(np.matmul), _matmul_grad, save_inputs=True, promote="same",
+                takes_needs=True),
     # reductions ---------------------------------------------------------------------------
     "sum": R(lambda p: "SumBackward0" if p[0] is None else "SumBackward1",
              lambda p, a: a.sum(axis=p[0], keepdims=p[1]),
