@@ -298,6 +298,9 @@ def _dims(x, dim, axis=None):
     if dim is None:
         return None
     if isinstance(dim, (builtins.int, np.integer)):
+        nd = x.data.ndim
+        if -nd <= dim < nd:
+            return (dim % nd,)  # the common case, one valid int: no set, no sort (softmax(x, dim=1))
         dim = (dim,)
     elif len(dim) == 0:
         return tuple(range(x.ndim))  # PyTorch reads an empty dim list as "every dim"

@@ -283,8 +283,11 @@ def sum_to(grad, shape):
         i + lead for i, n in enumerate(shape) if n == 1 and grad.shape[i + lead] != 1
     )
     if axes:
-        grad = grad.sum(axes, keepdims=True) if isinstance(grad, np.ndarray) else grad.sum(axes, keepdim=True)
-    return grad.reshape(shape)
+        # Only leading axes (a bias's gradient): summing them away leaves exactly ``shape`` as a fresh
+        # array, with no reshape view (so a leaf's .grad can take it without a copy).
+        keep = len(axes) > lead
+        grad = grad.sum(axes, keepdims=keep) if isinstance(grad, np.ndarray) else grad.sum(axes, keepdim=keep)
+    return grad if grad.shape == shape else grad.reshape(shape)
 
 
 def walk(roots, root_grads, *, create_graph=False, run_hooks=True):

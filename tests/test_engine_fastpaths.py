@@ -298,3 +298,27 @@ def test_version_counter_counts_from_zero_on_first_look():
     assert y._version[0] == 0 and y.detach()._version is y._version
     y += 1
     assert y._version[0] == 1
+
+
+def test_bias_gradient_summed_over_the_batch_is_right_and_taken_without_a_copy(monkeypatch):
+    written = []
+    accumulate = tape._accumulate
+
+    def spy(leaf, g, create_graph, private=False):
+        written.append(private)
+        return accumulate(leaf, g, create_graph, private)
+
+    monkeypatch.setattr(tape, "_accumulate", spy)
+    b = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    x = _f64(4, 3, seed=3)
+    ((x + b) * x).sum().backward()
+    assert written == [True]
+    np.testing.assert_allclose(b.grad.numpy(), x.numpy().sum(axis=0))
+    assert autograd.gradcheck(lambda v: ((x + v) * x).sum(), [b.detach().requires_grad_()])
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1, -2])
+def test_log_softmax_along_one_int_dim_matches_numpy(dim):
+    x = _f64(3, 4, seed=4)
+    expected = x.numpy() - np.log(np.exp(x.numpy()).sum(axis=dim, keepdims=True))
+    np.testing.assert_allclose(torch.log_softmax(x, dim=dim).numpy(), expected)
