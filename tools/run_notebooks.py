@@ -14,7 +14,8 @@ from nbclient import NotebookClient
 
 def run(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
+    # record_timing=False: no per-cell timestamps, so re-running changes only what really changed
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()
     nbformat.write(nb, path)
