@@ -143,48 +143,21 @@ class F_ARRAY:
         return z
 
 
-class F_TENSOR:
-    """The same names as Tensor ops, so a backward run under create_graph=True is itself recorded."""
+class _TensorNamespace:
+    """The same names as F_ARRAY, answered by the Tensor ops, so a backward run under
+    create_graph=True is itself recorded. Names whose Tensor function has the same signature as
+    numpy's are passed straight through; the rest are spelled out below."""
 
-    @staticmethod
-    def exp(x):
-        return _fn.exp(x)
+    _SAME = frozenset({"exp", "log", "sin", "cos", "matmul", "reshape", "permute", "expand", "where"})
 
-    @staticmethod
-    def log(x):
-        return _fn.log(x)
-
-    @staticmethod
-    def sin(x):
-        return _fn.sin(x)
-
-    @staticmethod
-    def cos(x):
-        return _fn.cos(x)
+    def __getattr__(self, name):
+        if name in self._SAME:
+            return getattr(_fn, name)
+        raise AttributeError(name)
 
     @staticmethod
     def sign(x):
         return x.sign()
-
-    @staticmethod
-    def matmul(a, b):
-        return _fn.matmul(a, b)
-
-    @staticmethod
-    def reshape(x, shape):
-        return _fn.reshape(x, shape)
-
-    @staticmethod
-    def permute(x, axes):
-        return _fn.permute(x, axes)
-
-    @staticmethod
-    def expand(x, shape):
-        return _fn.expand(x, shape)
-
-    @staticmethod
-    def where(c, a, b):
-        return _fn.where(c, a, b)
 
     @staticmethod
     def zeros_like(x):
@@ -205,6 +178,9 @@ class F_TENSOR:
     @staticmethod
     def scatter(g, shape, key, dtype):
         return apply(RULES["scatter"], (g,), (shape, key))
+
+
+F_TENSOR = _TensorNamespace()
 
 
 def _drop_scalars(edges, meta, p):
