@@ -25,6 +25,7 @@ import numpy as np
 from . import dtypes, errors
 
 _seq = itertools.count()
+_refcount = sys.getrefcount  # a module global: one lookup instead of sys + attribute per input
 
 # Bound by ops.py when it loads (``bind_late``): ops and tensor import this module, so it cannot import
 # them at its top, and an import inside walk() cost 0.7 µs per backward.
@@ -108,7 +109,7 @@ class Node:
 
     __slots__ = (
         "rule", "params", "seq", "edges", "inputs", "saved_versions", "out_data",
-        "input_meta", "released", "pre_hooks", "out_counter", "out_expected", "input_refs", "__weakref__",
+        "input_meta", "pre_hooks", "out_counter", "out_expected", "input_refs", "__weakref__",
     )
 
     def __init__(self, rule, params, inputs, out_data):
@@ -124,7 +125,8 @@ class Node:
                 edges.append(node if node is not None else edge_to(x))
                 data = x.data
                 meta.append((data.shape, data.dtype))
-                if x._counter is not None and x._counter[0]:  # no counter yet: never changed
+                counter = x._counter  # read once: one slot lookup fewer per input
+                if counter is not None and counter[0]:  # no counter yet: never changed
                     changed = True
             else:
                 edges.append(None)
@@ -147,25 +149,38 @@ class Node:
         # output has no counter yet: Tensor._version links it here when it is made
         self.out_counter = None
         self.out_expected = 0
-        self.released = False
-        self.input_refs = None
+        self.input_refs = None  # set by release(); also what `released` reads (one slot store fewer)
         self.pre_hooks = None
 
     def name(self) -> str:
         return self.rule.backward_name(self.params)
 
+    @property
+    def released(self):
+        """True after a backward without retain_graph freed what this node kept."""
+        return self.input_refs is not None
+
     def release(self):
         """Free what backward needed; keep Python numbers and weak references so drawings still
         show constants and detach cuts without keeping any tensor alive."""
-        if self.inputs is not None:
-            # a plain loop and isinstance: a third of the cost of a generator with hasattr
+        inputs = self.inputs
+        if inputs is not None:
+            # A tensor that only this inputs tuple holds dies with it: its weak reference would be
+            # dead at once, so store None (what kept_inputs gives for it either way) and skip making
+            # one. Counted: the tuple, the loop variable, getrefcount's argument; the tuple itself by
+            # self.inputs, `inputs` and getrefcount's argument (if anything else holds it, weak refs).
+            private = _refcount(inputs) <= 3
             refs = []
-            for x in self.inputs:
-                refs.append(weakref.ref(x) if isinstance(x, Tensor) else x)
+            for x in inputs:
+                if isinstance(x, Tensor):
+                    refs.append(None if private and _refcount(x) <= 3 else weakref.ref(x))
+                else:
+                    refs.append(x)
             self.input_refs = tuple(refs)
-        self.inputs = None
-        self.out_data = None
-        self.released = True
+            self.inputs = None
+            self.out_data = None
+        elif self.input_refs is None:
+            self.input_refs = ()  # released with no inputs kept: still reads as released
 
     def kept_inputs(self):
         """The inputs while they are held; after a release, the numbers and still-living tensors."""
@@ -290,13 +305,16 @@ def sum_to(grad, shape):
     return grad if grad.shape == shape else grad.reshape(shape)
 
 
-def walk(roots, root_grads, *, create_graph=False, run_hooks=True):
+def walk(roots, root_grads, *, create_graph=False, run_hooks=True, visited=None):
     """The backward walk, one step at a time; it writes nothing.
 
     Yields ``(node, grad_in, sent)`` in reverse record order: the total gradient that reached
     ``node`` and, for a recorded op, ``sent`` = ``[(edge, grad), ...]``, what its rule passed to each
     input (already summed back to the input's shape). ``root_grads`` are arrays, or Tensors under
     ``create_graph``. ``run_backward`` and the step-by-step widget both use this one loop.
+
+    With ``visited`` (a list), the recorded ops' steps are appended there instead of yielded, and
+    only the ``AccumulateGrad`` steps are yielded (``run_backward``'s lean mode).
     """
     F = F_TENSOR if create_graph else F_ARRAY
     grads = {}  # node -> the gradient summed so far; keyed by the node itself (cheaper than id())
@@ -326,7 +344,8 @@ def walk(roots, root_grads, *, create_graph=False, run_hooks=True):
                 input_grads = rule.vjp(F, g, saved, out, node.params, edges)
             else:
                 input_grads = rule.vjp(F, g, saved, out, node.params)
-            sent = []
+            # lean mode builds no per-step report: no list and no tuple per edge (and no yield below)
+            sent = [] if visited is None else None
             for nxt, ig, meta in zip(edges, input_grads, node.input_meta):
                 if nxt is None or ig is None:
                     continue
@@ -340,7 +359,11 @@ def walk(roots, root_grads, *, create_graph=False, run_hooks=True):
                     ig = ig.astype(dt)
                 acc = grads.get(nxt)
                 grads[nxt] = ig if acc is None else acc + ig
-                sent.append((nxt, ig))
+                if sent is not None:
+                    sent.append((nxt, ig))
+            if sent is None:
+                visited.append(node)  # a list append instead of a generator resume per node
+                continue
             yield node, g, sent
     finally:
         _mode.enabled = previous
@@ -362,14 +385,22 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, capture=None,
     collecting = gc.isenabled()
     gc.disable()
     try:
-        for node, g, _ in walk(roots, root_grads, create_graph=create_graph):
-            visited.append(node)
-            if capture is not None and id(node) in capture:
-                captured[id(node)] = g
-            if accumulate and type(node) is AccumulateGrad:
-                leaf = node.variable
-                if leaf is not None:
-                    leaf_updates.append((leaf, g))
+        if capture is None:
+            # lean walk: recorded ops go straight into `visited`; only the leaves' steps come back here
+            for node, g, _ in walk(roots, root_grads, create_graph=create_graph, visited=visited):
+                if accumulate:
+                    leaf = node.variable
+                    if leaf is not None:
+                        leaf_updates.append((leaf, g))
+        else:
+            for node, g, _ in walk(roots, root_grads, create_graph=create_graph):
+                visited.append(node)
+                if id(node) in capture:
+                    captured[id(node)] = g
+                if accumulate and type(node) is AccumulateGrad:
+                    leaf = node.variable
+                    if leaf is not None:
+                        leaf_updates.append((leaf, g))
         # The whole walk succeeded: only now touch .grad and free what the nodes kept.
         for leaf, g in leaf_updates:
             private = _held_only_here(g)  # its own statement: a pending call would hold g once more
@@ -398,13 +429,10 @@ def _add(acc, g):
     return acc + g
 
 
-_ALL_AT_ZERO = itertools.repeat(0)  # saved_versions None: every input was saved at version 0
-
-
 def _unpack_saved(node, create_graph):
     """(saved inputs, saved output) of ``node``, after checking neither was freed or changed in place."""
     rule = node.rule
-    if node.released:
+    if node.input_refs is not None:  # `released`, without the property call
         raise errors.backward_twice(node.name())
     out = None
     if rule.save_output:
@@ -417,7 +445,18 @@ def _unpack_saved(node, create_graph):
         return None, out
     inputs, versions = node.inputs, node.saved_versions
     arrays = []
-    for t, saved_at in zip(inputs, versions if versions is not None else _ALL_AT_ZERO):
+    if versions is None:
+        # the usual case, every input saved at version 0: no zip and no pair unpacking per input
+        for t in inputs:
+            if isinstance(t, Tensor):
+                counter = t._counter  # None: never changed in place, so still at version 0
+                if counter is not None and counter[0]:
+                    raise errors.modified_inplace(t, node.name(), counter[0], 0)
+                arrays.append(t.data)
+            else:
+                arrays.append(t)
+        return (inputs if create_graph else arrays), out
+    for t, saved_at in zip(inputs, versions):
         if isinstance(t, Tensor):
             counter = t._counter  # None: never changed in place, so still at version 0
             if counter is not None and counter[0] != saved_at:

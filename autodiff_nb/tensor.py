@@ -364,11 +364,12 @@ class Tensor:
         return fn.sub(other, self)
 
     def __mul__(self, other):
-        return apply(_MUL, (self, as_tensor_arg(other)))
+        # Tensors and Python numbers need no conversion: a set lookup instead of a call (~50 ns an op)
+        return apply(_MUL, (self, other if type(other) in _OPERAND_TYPES else as_tensor_arg(other)))
 
     def __rmul__(self, other):
         # as PyTorch: x first, so next_functions read (x's node, None)
-        return apply(_MUL, (self, as_tensor_arg(other)))
+        return apply(_MUL, (self, other if type(other) in _OPERAND_TYPES else as_tensor_arg(other)))
 
     def __truediv__(self, other):
         return apply(_DIV, (self, as_tensor_arg(other)))
@@ -678,6 +679,9 @@ class _HookHandle:
             t._hooks = [h for h in (t._hooks or []) if h is not self._hook]
         elif t.grad_fn.pre_hooks:
             t.grad_fn.pre_hooks = [h for h in t.grad_fn.pre_hooks if h is not self._hook]
+
+
+_OPERAND_TYPES = frozenset({Tensor, builtins.float, builtins.int, builtins.bool})  # as_tensor_arg passes these
 
 
 def as_tensor_arg(x):
