@@ -117,24 +117,38 @@ class Node:
         self.params = params
         # One pass over the inputs gathers the edges, their (shape, dtype) and whether any was already
         # changed in place (the caller, ops.apply, has just made a pass for the forward).
-        edges, meta = [], []
         changed = False
-        for x in inputs:
+        if len(inputs) == 2 and not isinstance(inputs[1], Tensor):
+            # tensor-with-Python-number ops (y * 1.01): the loop below unrolled for this common case,
+            # no lists and no tuple() copies (~0.15 µs an op)
+            x, number = inputs
             if isinstance(x, Tensor):
-                node = x.grad_fn  # edge_to's common case inline: an op's output flows back to its node
-                edges.append(node if node is not None else edge_to(x))
+                node = x.grad_fn
                 data = x.data
-                meta.append((data.shape, data.dtype))
-                counter = x._counter  # read once: one slot lookup fewer per input
-                if counter is not None and counter[0]:  # no counter yet: never changed
-                    changed = True
+                edges = (node if node is not None else edge_to(x), None)
+                meta = ((data.shape, data.dtype), None)
+                counter = x._counter
+                changed = counter is not None and counter[0] != 0
             else:
-                edges.append(None)
-                meta.append(None)
-        self.edges = tuple(edges)  # per input: the Node/AccumulateGrad its gradient flows to, or None
+                edges, meta = (None, None), (None, None)
+        else:
+            edges, meta = [], []
+            for x in inputs:
+                if isinstance(x, Tensor):
+                    node = x.grad_fn  # edge_to's common case inline: an op's output flows back to its node
+                    edges.append(node if node is not None else edge_to(x))
+                    data = x.data
+                    meta.append((data.shape, data.dtype))
+                    counter = x._counter  # read once: one slot lookup fewer per input
+                    if counter is not None and counter[0]:  # no counter yet: never changed
+                        changed = True
+                else:
+                    edges.append(None)
+                    meta.append(None)
+            edges, meta = tuple(edges), tuple(meta)
+        self.edges = edges  # per input: the Node/AccumulateGrad its gradient flows to, or None
         self.seq = next(_seq)  # after edge_to above: a leaf's AccumulateGrad must come before this node
         # (shape, dtype) of each input, for the central broadcasting reduction in the walk
-        meta = tuple(meta)
         self.input_meta = _INPUT_META.get(meta) or _remember_meta(meta)
         # Inputs and output are kept (references, not copies) so drawings can show every value;
         # a backward without retain_graph frees them, as PyTorch frees saved tensors.
