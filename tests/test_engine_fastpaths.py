@@ -244,7 +244,8 @@ def test_custom_rule_returning_a_saved_array_does_not_alias_grad():
     assert y.tolist() == [1.0, 2.0]
 
 
-def test_a_weight_gradient_made_by_the_walk_becomes_grad_without_a_copy(monkeypatch):
+def _spy_on_grad_writes(monkeypatch):
+    """Record, for each .grad write, whether the walk handed over its own array (no copy needed)."""
     written = []
     accumulate = tape._accumulate
 
@@ -253,6 +254,11 @@ def test_a_weight_gradient_made_by_the_walk_becomes_grad_without_a_copy(monkeypa
         return accumulate(leaf, g, create_graph, private)
 
     monkeypatch.setattr(tape, "_accumulate", spy)
+    return written
+
+
+def test_a_weight_gradient_made_by_the_walk_becomes_grad_without_a_copy(monkeypatch):
+    written = _spy_on_grad_writes(monkeypatch)
     W = torch.ones(2, 4, requires_grad=True)
     (torch.ones(3, 2) @ W).sum().backward()
     assert written == [True] and W.grad.tolist() == [[3.0] * 4] * 2
@@ -301,14 +307,7 @@ def test_version_counter_counts_from_zero_on_first_look():
 
 
 def test_bias_gradient_summed_over_the_batch_is_right_and_taken_without_a_copy(monkeypatch):
-    written = []
-    accumulate = tape._accumulate
-
-    def spy(leaf, g, create_graph, private=False):
-        written.append(private)
-        return accumulate(leaf, g, create_graph, private)
-
-    monkeypatch.setattr(tape, "_accumulate", spy)
+    written = _spy_on_grad_writes(monkeypatch)
     b = torch.zeros(3, dtype=torch.float64, requires_grad=True)
     x = _f64(4, 3, seed=3)
     ((x + b) * x).sum().backward()
