@@ -135,7 +135,7 @@ def _np_dtype(dtype, default=np.float32):
     return default if dtype is None else dtypes.as_dtype(dtype).numpy
 
 
-def zeros(*size, dtype=None, requires_grad=False, device=None, size_kw=None, **kw):
+def zeros(*size, dtype=None, requires_grad=False, device=None, **kw):
     """``zeros(2, 3)`` or ``zeros((2, 3))`` or ``zeros(size=(2, 3))``."""
     return _finish(np.zeros(_size(size, kw.get("size")), _np_dtype(dtype)), None, requires_grad)
 
