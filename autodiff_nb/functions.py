@@ -379,14 +379,14 @@ def _select_reduction(kind, x, dim, keepdim, other):
     return getattr(return_types, kind)(values, indices)
 
 
-def max(x, dim=None, keepdim=False, *, other=None):
+def max(x, dim=None, keepdim=False, *, other=None, axis=None, keepdims=False):
     """Largest element; ``max(x, dim)`` gives (values, indices); ``max(x, y)`` is ``maximum``."""
-    return _select_reduction("max", x, dim, keepdim, other)
+    return _select_reduction("max", x, dim if dim is not None else axis, _keep(keepdim, keepdims), other)
 
 
-def min(x, dim=None, keepdim=False, *, other=None):
+def min(x, dim=None, keepdim=False, *, other=None, axis=None, keepdims=False):
     """Smallest element; ``min(x, dim)`` gives (values, indices); ``min(x, y)`` is ``minimum``."""
-    return _select_reduction("min", x, dim, keepdim, other)
+    return _select_reduction("min", x, dim if dim is not None else axis, _keep(keepdim, keepdims), other)
 
 
 def _arg(fn, x, dim, keepdim):
@@ -405,12 +405,13 @@ def _arg(fn, x, dim, keepdim):
     return Tensor._from_array(np.asarray(fn(x.data, axis=d, keepdims=keepdim), dtype=np.int64))
 
 
-def argmax(x, dim=None, keepdim=False):
-    return _arg(np.argmax, x, dim, keepdim)
+def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
+    """Index of the largest element (of all, flattened, or along ``dim``/``axis``)."""
+    return _arg(np.argmax, x, dim if dim is not None else axis, _keep(keepdim, keepdims))
 
 
-def argmin(x, dim=None, keepdim=False):
-    return _arg(np.argmin, x, dim, keepdim)
+def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
+    return _arg(np.argmin, x, dim if dim is not None else axis, _keep(keepdim, keepdims))
 
 
 def norm(x, p="fro", dim=None, keepdim=False):

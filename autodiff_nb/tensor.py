@@ -535,17 +535,17 @@ class Tensor:
     def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
         return fn.mean(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
-    def max(self, dim=None, keepdim=False):
-        return fn.max(self, dim, keepdim)
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        return fn.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def min(self, dim=None, keepdim=False):
-        return fn.min(self, dim, keepdim)
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        return fn.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def argmax(self, dim=None, keepdim=False):
-        return fn.argmax(self, dim, keepdim)
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        return fn.argmax(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def argmin(self, dim=None, keepdim=False):
-        return fn.argmin(self, dim, keepdim)
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        return fn.argmin(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     def norm(self, p="fro", dim=None, keepdim=False):
         return fn.norm(self, p, dim, keepdim)

@@ -704,3 +704,15 @@ def test_comparisons_give_bool_tensors_without_gradient(torch, op):
         scalar = eval(f"x {op} 2", {"x": x})
         results.append((repr(out), repr(scalar), out.requires_grad, out.grad_fn))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("method", ["argmax", "argmin", "max", "min"])
+def test_select_reductions_take_numpy_style_axis_and_keepdims(torch, method):
+    # d2l's accuracy() writes y_hat.argmax(axis=1)
+    data = [[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]]
+    ours = getattr(ad.tensor(data), method)(axis=1, keepdims=True)
+    theirs = getattr(torch.tensor(data), method)(axis=1, keepdims=True)
+    if method in ("max", "min"):
+        ours, theirs = ours.values, theirs.values
+    assert repr(ours) == repr(theirs)
+    assert repr(getattr(ad, method)(ad.tensor(data), axis=0)) == repr(getattr(torch, method)(torch.tensor(data), axis=0))
