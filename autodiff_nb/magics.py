@@ -17,7 +17,6 @@ import difflib
 import io
 import keyword
 import tokenize
-from collections import ChainMap
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
@@ -326,7 +325,14 @@ class AutodiffMagics(Magics):
 
     # ------------------------------------------------------------------ evaluation
     def _namespace(self):
-        return ChainMap(self.shell.user_ns, _library_names())
+        """One globals dict for eval: the library's names underneath the user's (the user's win).
+
+        A fresh dict each time, so the user's namespace is never changed and lambdas and
+        comprehensions (which only see globals, not eval's locals) find the library names too.
+        """
+        namespace = _library_names()
+        namespace.update(self.shell.user_ns)
+        return namespace
 
     def _eval(self, expr, parser, what="EXPR"):
         """Evaluate user Python; any error becomes a UsageError naming the expression."""
@@ -336,7 +342,7 @@ class AutodiffMagics(Magics):
         except SyntaxError as exc:
             raise usage_error(parser, f"{what} {expr!r} is not a Python expression: {exc.msg}") from None
         try:
-            return eval(code, self.shell.user_ns, self._namespace())
+            return eval(code, self._namespace())
         except NameError as exc:
             raise usage_error(parser, f"name {exc.name!r} is not defined" if exc.name else str(exc),
                               "run the cell that defines it first, or check the spelling") from None
@@ -523,13 +529,26 @@ def _last_assigned_tensor(tree, user_ns):
         elif isinstance(node, (ast.For, ast.With)):
             targets = [node.target] if isinstance(node, ast.For) else [i.optional_vars for i in node.items]
         for tgt in targets:
-            for sub in ast.walk(tgt) if tgt is not None else ():
-                if isinstance(sub, ast.Name):
-                    assigned.append((sub.lineno, sub.col_offset, sub.id))
+            assigned.extend((n.lineno, n.col_offset, n.id) for n in _bound_names(tgt))
     for _, _, name in sorted(assigned, reverse=True):
         if isinstance(user_ns.get(name), Tensor):
             return name
     return None
+
+
+def _bound_names(target):
+    """The ``ast.Name`` nodes a target binds: a bare name, or names inside tuple/list unpacking.
+
+    ``x.grad = ...`` and ``w[0] = ...`` bind no variable (they change an existing object), so
+    attribute and subscript targets contribute nothing.
+    """
+    if isinstance(target, ast.Name):
+        return [target]
+    if isinstance(target, ast.Starred):
+        return _bound_names(target.value)
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for elt in target.elts for name in _bound_names(elt)]
+    return []
 
 
 AutodiffMagics.autodiff.__doc__ = overview()

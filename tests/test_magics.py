@@ -236,6 +236,17 @@ def test_grad_with_respect_to_two_names_and_functions_that_read_globals(ip):
     assert not ip.user_ns["w"].requires_grad and ip.user_ns["w"].grad is None  # the user's w as it was
 
 
+def test_library_names_reach_lambdas_and_comprehensions_and_user_names_win(ip):
+    text = ok(ip, "%autodiff grad sum([exp(xi) for xi in x]) wrt x").text
+    assert "d/dx = tensor([" in text and ip.user_ns["x"].grad is None
+    text = ok(ip, "%autodiff check (lambda t: sin(t).sum()) torch.rand(3)").text
+    assert re.search(r"^PASS: ", text, re.M), text
+    assert "exp" not in ip.user_ns and "sin" not in ip.user_ns  # the user's namespace is left alone
+    ok(ip, "def exp(t):\n    return t * 2")  # a user's own name shadows the library's
+    text = ok(ip, "%autodiff grad (lambda t: exp(t))(x).sum() wrt x").text
+    assert "d/dx = tensor([2., 2., 2., 2.])" in text
+
+
 def test_grad_errors(ip):
     ok(ip, "n = torch.arange(3)\nlabel = 'x'")
     assert "name 'q' is not defined" in usage_error(ip, "%autodiff grad q.sum() wrt x")
@@ -359,6 +370,23 @@ def test_cell_draws_the_last_tensor_it_assigned(ip):
     assert ran.stdout == "done\n" and ran.displayed == ["Drawing(y: 6 nodes, 2 ops)"]
     ran = ok(ip, "%%autodiff\nh = x\nfor i in range(2):\n    h = h * 2\nlabel = 'no tensor'")
     assert ran.displayed[0].startswith("Drawing(h: ") and ran.displayed[0].endswith(" 2 ops)")
+
+
+@pytest.mark.parametrize("tail", ["x.grad = None", "x.data[0] = 1.", "w[0] = 1.",
+                                  "x.grad = None\nn: int = 2"])
+def test_cell_attribute_and_subscript_assignments_name_no_variable(ip, tail):
+    ok(ip, "w = torch.ones(4)")
+    ran = ok(ip, f"%%autodiff\ny = (x * x).sum()\n{tail}")
+    assert ran.displayed[0].startswith("Drawing(y: "), ran.displayed
+
+
+def test_cell_unpacking_and_augmented_assignments_name_their_variables(ip):
+    ran = ok(ip, "%%autodiff\ny = (x * x).sum()\na, [b, *c] = x * 2, [x * 3, x]\nx.grad = None")
+    assert ran.displayed[0].startswith("Drawing(b: "), ran.displayed
+    ran = ok(ip, "%%autodiff\nh = x * 2\ny = x.sum()\nh += 1\nx.grad = None")
+    assert ran.displayed[0].startswith("Drawing(h: "), ran.displayed
+    ran = ok(ip, "%%autodiff\nh = x * 2\ny: object = x.sum()\nx.grad = None")
+    assert ran.displayed[0].startswith("Drawing(y: "), ran.displayed
 
 
 def test_cell_target_names_the_tensor_to_draw(ip):
