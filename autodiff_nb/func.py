@@ -12,6 +12,7 @@ import numpy as np
 
 from . import autograd
 from .creation import tensor
+from .tape import enable_grad, is_grad_enabled
 from .tensor import Tensor
 
 
@@ -24,9 +25,12 @@ def _prepare(args, argnums):
     """Replace the differentiated arguments with tracked stand-ins; say whether any was already tracked."""
     args = list(args)
     tracked, nested = [], False
+    # Under an outer no_grad nothing records the outer level, so an input's history is irrelevant:
+    # treat it like a plain value (torch.func likewise ignores an outer no_grad).
+    outer_recording = is_grad_enabled()
     for i in argnums:
         x = args[i]
-        if isinstance(x, Tensor) and x.requires_grad:
+        if isinstance(x, Tensor) and x.requires_grad and outer_recording:
             nested = True
             inner = x.view_as(x)  # a fresh node of its own, still connected to the outer record
         else:
@@ -43,6 +47,34 @@ def _argnums(argnums):
     return (argnums,) if isinstance(argnums, int) else tuple(argnums)
 
 
+def _zeros(shape, dtype):
+    return tensor(np.zeros(shape, dtype))
+
+
+def _grads(out, tracked, seed, nested):
+    """d(seed . out)/d(each tracked input); zeros where no recorded path leads back to it.
+
+    An output that does not require grad (a constant, or a derivative that is constant such as
+    ``grad(relu)``) has derivative zero, as in torch.func; the tape itself would refuse to walk it.
+    """
+    if not out.requires_grad:
+        return tuple(_zeros(t.data.shape, t.data.dtype) for t in tracked)
+    grads = autograd.grad(out, tracked, grad_outputs=seed, retain_graph=True, create_graph=nested,
+                          allow_unused=True)
+    return tuple(g if g is not None else _zeros(t.data.shape, t.data.dtype) for g, t in zip(grads, tracked))
+
+
+def _detach_tree(x):
+    """Detach every tensor inside nested tuples / lists / dicts (the shape of an aux value)."""
+    if isinstance(x, Tensor):
+        return x.detach()
+    if isinstance(x, (tuple, list)):
+        return type(x)(_detach_tree(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _detach_tree(v) for k, v in x.items()}
+    return x
+
+
 def value_and_grad(f, argnums=0, has_aux=False):
     """``value_and_grad(f)(x)`` -> ``(f(x), df/dx)`` for a scalar-valued ``f``."""
     nums = _argnums(argnums)
@@ -50,18 +82,22 @@ def value_and_grad(f, argnums=0, has_aux=False):
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         args, tracked, nested = _prepare(args, nums)
-        out = f(*args, **kwargs)
-        aux = None
-        if has_aux:
-            out, aux = out
-        if not isinstance(out, Tensor) or out.data.size != 1:
-            shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
-            raise TypeError(f"Gradient only defined for scalar-output functions. Output had shape: {shape}.\n"
-                            "Reduce the output first (e.g. .sum()), or use jacobian(f) for all of it.")
-        grads = autograd.grad(out, tracked, create_graph=nested, allow_unused=True)
-        grads = tuple(g if g is not None else tensor(np.zeros(t.data.shape, t.data.dtype))
-                      for g, t in zip(grads, tracked))
+        # A function transform, like torch.func: an enclosing no_grad must not stop the inner record.
+        with enable_grad():
+            out = f(*args, **kwargs)
+            aux = None
+            if has_aux:
+                out, aux = out
+            if not isinstance(out, Tensor) or out.data.size != 1:
+                shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
+                raise TypeError(f"Gradient only defined for scalar-output functions. Output had shape: {shape}.\n"
+                                "Reduce the output first (e.g. .sum()), or use jacobian(f) for all of it.")
+            grads = _grads(out, tracked, None, nested)
         value = out if nested else out.detach()
+        # Without an outer record the aux must not hand back the internal stand-ins' history; when
+        # nested, that history is the outer record's (the stand-in is a view of the outer input).
+        if has_aux and not nested:
+            aux = _detach_tree(aux)
         result = grads[0] if isinstance(argnums, int) else grads
         return ((value, aux), result) if has_aux else (value, result)
 
@@ -84,35 +120,50 @@ def grad(f, argnums=0, has_aux=False):
     return wrapper
 
 
+def _jacobian_of(out, tracked, nested):
+    """One Jacobian block per tracked input, each of shape ``out.shape + input.shape``."""
+    from .functions import reshape, stack
+
+    rows = []  # rows[o][k]: derivative of output element o with respect to input k
+    for o in range(out.data.size):
+        seed = np.zeros(out.data.shape, out.data.dtype)
+        seed.reshape(-1)[o] = 1
+        rows.append(_grads(out, tracked, Tensor._from_array(seed), nested))
+    blocks = []
+    for k, t in enumerate(tracked):
+        shape = tuple(out.shape) + tuple(t.shape)
+        jac = reshape(stack([r[k] for r in rows]), shape) if rows else _zeros(shape, t.data.dtype)
+        blocks.append(jac if nested else jac.detach())
+    return blocks
+
+
 def jacobian(f, argnums=0):
-    """``jacobian(f)(x)`` has shape ``f(x).shape + x.shape``: one reverse walk per output element."""
+    """``jacobian(f)(x)`` has shape ``f(x).shape + x.shape``: one reverse walk per output element.
+
+    As in torch.func, a tuple-valued ``f`` gives a tuple (one entry per output), and a tuple
+    ``argnums`` gives a tuple per output (one block per input): ``jac[i][j] = d out_i / d x_j``.
+    """
     nums = _argnums(argnums)
 
     @functools.wraps(f)
     def wrapper(*args):
         args, tracked, nested = _prepare(args, nums)
-        out = f(*args)
-        per_input = []
-        for t in tracked:
-            rows = []
-            for o in range(out.data.size):
-                seed = np.zeros(out.data.shape, out.data.dtype)
-                seed.reshape(-1)[o] = 1
-                (g,) = autograd.grad(out, [t], grad_outputs=Tensor._from_array(seed), retain_graph=True,
-                                     create_graph=nested, allow_unused=True)
-                rows.append(g if g is not None else tensor(np.zeros(t.data.shape, t.data.dtype)))
-            from .functions import stack, reshape
-
-            jac = reshape(stack(rows), tuple(out.shape) + tuple(t.shape)) if rows else \
-                tensor(np.zeros(tuple(out.shape) + tuple(t.shape), t.data.dtype))
-            per_input.append(jac if nested else jac.detach())
-        return per_input[0] if isinstance(argnums, int) else tuple(per_input)
+        with enable_grad():  # a function transform: an enclosing no_grad must not stop the record
+            out = f(*args)
+            outs = out if isinstance(out, (tuple, list)) else (out,)
+            per_output = []
+            for o in outs:
+                blocks = _jacobian_of(o, tracked, nested)
+                per_output.append(blocks[0] if isinstance(argnums, int) else tuple(blocks))
+        return tuple(per_output) if isinstance(out, (tuple, list)) else per_output[0]
 
     return wrapper
 
 
 def hessian(f, argnums=0):
-    """``hessian(f)(x)``: the Jacobian of the gradient, shape ``x.shape + x.shape``."""
+    """``hessian(f)(x)``: the Jacobian of the gradient, shape ``x.shape + x.shape``.
+
+    With tuple ``argnums`` the gradient is a tuple, so the result is the nested tuple of blocks
+    ``H[i][j] = d^2 f / dx_i dx_j``, as torch.func.hessian returns.
+    """
     return jacobian(grad(f, argnums), argnums)
-
-
