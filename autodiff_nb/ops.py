@@ -22,10 +22,10 @@ from .tape import Node, _mode
 
 class Rule:
     __slots__ = ("name", "forward", "vjp", "save_inputs", "save_output", "promote", "shown_edges",
-                 "takes_needs", "plain_forward")
+                 "takes_needs", "plain_forward", "read_by")
 
     def __init__(self, name, forward, vjp, *, save_inputs=False, save_output=False, promote=None,
-                 shown_edges=None, takes_needs=False):
+                 shown_edges=None, takes_needs=False, read_by=None):
         self.name = name  # a string, or a function of params for ops with several PyTorch names
         self.forward = forward
         self.plain_forward = getattr(forward, "plain", None)  # a numpy function without params (_fwd)
@@ -37,6 +37,9 @@ class Rule:
         # no input of PowBackward0; where's condition never is): f(edges, input_meta, params) -> edges.
         self.shown_edges = shown_edges
         self.takes_needs = takes_needs  # vjp(F, g, x, out, p, needs): computes only the gradients needed
+        # read_by[i]: the inputs whose gradient reads saved input i (None: every gradient reads all).
+        # x * c with a constant c never reads x, so changing x in place afterwards is no error (as PyTorch).
+        self.read_by = read_by
 
     def backward_name(self, params) -> str:
         return self.name if isinstance(self.name, str) else self.name(params)
@@ -396,11 +399,11 @@ RULES = {
               promote="same", shown_edges=_drop_scalars),
     "mul": R("MulBackward0", _fwd(np.multiply),
              lambda F, g, x, out, p, needs: (g * x[1] if needs[0] else None, g * x[0] if needs[1] else None),
-             save_inputs=True, promote="same", takes_needs=True),
+             save_inputs=True, promote="same", takes_needs=True, read_by=((1,), (0,))),
     "div": R("DivBackward0", _fwd(np.true_divide),
              lambda F, g, x, out, p, needs: (g / x[1] if needs[0] else None,
                                              -g * x[0] / (x[1] * x[1]) if needs[1] else None),
-             save_inputs=True, promote="float", takes_needs=True),
+             save_inputs=True, promote="float", takes_needs=True, read_by=((1,), (0, 1))),
     "reciprocal": R("ReciprocalBackward0", lambda p, a: np.true_divide(1, a),
                     lambda F, g, x, out, p: (-g * out * out,), save_output=True, promote="float"),
     "pow": R(lambda p: p, _fwd(np.power), _pow_grad, save_inputs=True, save_output=True, promote="same",
@@ -444,18 +447,18 @@ RULES = {
     # linear algebra -----------------------------------------------------------------------
     "dot": R("DotBackward0", _fwd(np.dot),
              lambda F, g, x, out, p, needs: (g * x[1] if needs[0] else None, g * x[0] if needs[1] else None),
-             save_inputs=True, promote="same", takes_needs=True),
+             save_inputs=True, promote="same", takes_needs=True, read_by=((1,), (0,))),
     "mv": R("MvBackward0", _fwd(np.matmul),
             lambda F, g, x, out, p, needs: (
                 F.reshape(g, (-1, 1)) * F.reshape(x[1], (1, -1)) if needs[0] else None,
                 F.matmul(F.swap_last(x[0]), g) if needs[1] else None),
-            save_inputs=True, promote="same", takes_needs=True),
+            save_inputs=True, promote="same", takes_needs=True, read_by=((1,), (0,))),
     "mm": R("MmBackward0", _fwd(np.matmul),
             lambda F, g, x, out, p, needs: (F.matmul(g, F.swap_last(x[1])) if needs[0] else None,
                                             F.matmul(F.swap_last(x[0]), g) if needs[1] else None),
-            save_inputs=True, promote="same", takes_needs=True),
+            save_inputs=True, promote="same", takes_needs=True, read_by=((1,), (0,))),
     "matmul": R(lambda p: p, _fwd(np.matmul), _matmul_grad, save_inputs=True, promote="same",
-                takes_needs=True),
+                takes_needs=True, read_by=((1,), (0,))),
     # reductions ---------------------------------------------------------------------------
     "sum": R(lambda p: "SumBackward0" if p[0] is None else "SumBackward1",
              lambda p, a: a.sum(axis=p[0], keepdims=p[1]),

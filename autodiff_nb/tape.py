@@ -464,7 +464,7 @@ def _unpack_saved(node, create_graph):
         for t in inputs:
             if isinstance(t, Tensor):
                 counter = t._counter  # None: never changed in place, so still at version 0
-                if counter is not None and counter[0]:
+                if counter is not None and counter[0] and _value_is_read(node, t):
                     raise errors.modified_inplace(t, node.name(), counter[0], 0)
                 arrays.append(t.data)
             else:
@@ -473,12 +473,24 @@ def _unpack_saved(node, create_graph):
     for t, saved_at in zip(inputs, versions):
         if isinstance(t, Tensor):
             counter = t._counter  # None: never changed in place, so still at version 0
-            if counter is not None and counter[0] != saved_at:
+            if counter is not None and counter[0] != saved_at and _value_is_read(node, t):
                 raise errors.modified_inplace(t, node.name(), counter[0], saved_at)
             arrays.append(t.data)
         else:
             arrays.append(t)
     return (inputs if create_graph else arrays), out
+
+
+def _value_is_read(node, t):
+    """Whether backward reads the saved value of ``t`` (asked only once it was changed in place):
+    ``y * c`` with a constant ``c`` needs c for y's gradient but never y itself."""
+    read_by = node.rule.read_by
+    if read_by is None:
+        return True
+    edges = node.edges
+    return any(edges[j] is not None
+               for i, x in enumerate(node.inputs) if x is t
+               for j in read_by[i])
 
 
 def _run_hook(hook, g, create_graph):

@@ -657,3 +657,27 @@ def test_memory_of_intermediates_is_returned_after_backward():
         tracemalloc.stop()
     assert held > 20e6  # forty intermediates of 1 MB were kept for backward
     assert after < 3e6  # only x.grad (1 MB) and small change remain
+
+
+@pytest.mark.parametrize("make", [lambda y, c: y * 3, lambda y, c: y / 3, lambda y, c: y * c,
+                                  lambda y, c: ad.dot(y, c), lambda y, c: c @ y])
+def test_changing_a_value_no_gradient_reads_is_no_error(make):
+    # y * c with constant c saves y but never reads it; PyTorch accepts y.add_(1) afterwards too
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    c = ad.tensor([3.0, 4.0])
+    y = x * 2
+    z = make(y, c)
+    expected = ad.autograd.grad(make(x * 2, c).sum(), x)[0]
+    y.add_(1)
+    z.sum().backward()
+    assert ad.allclose(x.grad, expected)
+
+
+def test_changing_a_value_another_gradient_reads_is_still_an_error():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    w = ad.tensor([3.0, 4.0], requires_grad=True)
+    y = x * 2
+    z = y * w          # w's gradient reads y
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
