@@ -79,6 +79,15 @@ def int_requires_grad(dtype, method=False) -> RuntimeError:
     )
 
 
+def inplace_on_view(node_name: str) -> RuntimeError:
+    return RuntimeError(
+        f"an in-place change of a view ({node_name}) of a tensor in the recorded graph is not supported "
+        "by autodiff_nb: it would change the base tensor without recording it.\n"
+        "Change the base itself (y = y * mask, or y[:2] = ... on y), or copy the view first: "
+        "v = y[:2].clone()."
+    )
+
+
 def inplace_on_leaf(view=False) -> RuntimeError:
     return RuntimeError(
         f"a {'view of a ' if view else ''}leaf Variable that requires grad is being used in an in-place "

@@ -316,6 +316,18 @@ def _stack_grad(F, g, x, out, p):
     return tuple(F.take(g, (slice(None),) * dim + (i,)) for i in range(count))
 
 
+def _index_forward(a, key):
+    """a[key], where picking one element still gives a 0-d view (as PyTorch's y[0] is a view of y)
+    instead of numpy's detached scalar, so y[0].zero_() reaches y like in PyTorch."""
+    out = a[key]
+    if type(out) is np.ndarray:
+        return out
+    parts = key if isinstance(key, tuple) else (key,)
+    if Ellipsis in parts:
+        return np.asarray(out)
+    return a[parts + (Ellipsis,)]
+
+
 def _is_scalar(v):
     return isinstance(v, (int, float))
 
@@ -481,7 +493,7 @@ RULES = {
     "expand": R("ExpandBackward0", lambda p, a: np.broadcast_to(a, p), lambda F, g, x, out, p: (g,)),
     "cat": R("CatBackward0", lambda p, *a: np.concatenate(a, axis=p[0]), _cat_grad, promote="same"),
     "stack": R("StackBackward0", lambda p, *a: np.stack(a, axis=p[0]), _stack_grad, promote="same"),
-    "index": R(_index_name, lambda p, a: a[p[0]],
+    "index": R(_index_name, lambda p, a: _index_forward(a, p[0]),
                lambda F, g, x, out, p: (F.scatter(g, p[1], p[0], p[2]),)),
     "scatter": R("IndexPutBackward0", lambda p, g: F_ARRAY.scatter(g, p[0], p[1], g.dtype),
                  lambda F, g, x, out, p: (F.take(g, p[1]),)),

@@ -714,6 +714,20 @@ def _ufunc_into(ufunc, data, other):
             "the tensor's shape; write x = x + y instead.") from None
 
 
+def _refuse_view_of_recorded(t):
+    """An in-place change through a view (a slice, reshape, transpose) would write into the base
+    tensor's memory without changing the base's recorded history: its gradient would silently be
+    wrong. PyTorch rebases the history (CopySlices); this engine refuses, and says what to write."""
+    node = t.grad_fn
+    if node is None or node.rule not in _VIEW_RULES or not node.inputs:
+        return
+    base = node.inputs[0]
+    if isinstance(base, Tensor) and np.shares_memory(t.data, base.data):
+        if base.grad_fn is None and base.requires_grad:
+            raise errors.inplace_on_leaf(view=True)
+        raise errors.inplace_on_view(node.name())
+
+
 def inplace(t, recorded, raw, other=None, *, leaf_view=False):
     """Change ``t`` in place.
 
@@ -727,6 +741,7 @@ def inplace(t, recorded, raw, other=None, *, leaf_view=False):
     if _mode.enabled and (t.requires_grad or other_grad) and recorded is not None:
         if t.requires_grad and t.grad_fn is None:
             raise errors.inplace_on_leaf(view=leaf_view)
+        _refuse_view_of_recorded(t)
         old = Tensor._from_array(t.data.copy())
         old.grad_fn, old.requires_grad = t.grad_fn, t.requires_grad
         result = recorded(old)
@@ -746,6 +761,9 @@ def inplace(t, recorded, raw, other=None, *, leaf_view=False):
 
 
 from . import functions as fn  # noqa: E402  (functions imports Tensor from here)
+from .ops import RULES as _RULES  # noqa: E402
+
+_VIEW_RULES = frozenset(_RULES[k] for k in ("index", "reshape", "permute", "expand"))
 from . import autograd as _autograd  # noqa: E402  (bound here: an import inside backward() cost 0.7 µs)
 from .ops import RULES as _RULES, apply  # noqa: E402
 

@@ -681,3 +681,28 @@ def test_changing_a_value_another_gradient_reads_is_still_an_error():
     y.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         z.sum().backward()
+
+
+@pytest.mark.parametrize("change", ["y[:2].mul_(3)", "y[0].zero_()", "y.T[0] = 0", "y.view(3).add_(1)"])
+def test_in_place_change_through_a_view_of_a_recorded_tensor_is_refused_not_silently_wrong(change):
+    x = ad.ones(3, requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="in-place change of a view"):
+        exec(change, {"y": y})
+    assert y.tolist() == [2.0, 2.0, 2.0]  # nothing was written
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_in_place_change_through_a_view_of_a_leaf_is_refused_with_pytorchs_words():
+    x = ad.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        x[:2].mul_(3)
+
+
+def test_in_place_change_through_a_view_under_no_grad_reaches_the_base():
+    x = ad.ones(3, requires_grad=True)
+    with ad.no_grad():
+        x[1].mul_(5)
+        x[2:].zero_()
+    assert x.tolist() == [1.0, 5.0, 0.0]
