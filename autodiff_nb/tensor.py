@@ -311,9 +311,6 @@ class Tensor:
     def contiguous(self):
         return self
 
-    def clone(self):
-        return fn.clone(self)
-
     # ------------------------------------------------------------------ printing
     def __repr__(self) -> str:
         dt = self.dtype
@@ -338,9 +335,6 @@ class Tensor:
         if self.data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.data.shape[0]))
-
-    def __getitem__(self, key):
-        return fn.index(self, key)
 
     def __setitem__(self, key, value):
         fn.setitem(self, key, value)
@@ -377,20 +371,11 @@ class Tensor:
     def __rtruediv__(self, other):
         return fn.div(other, self)
 
-    def __floordiv__(self, other):
-        return fn.floor_divide(self, other)
-
     def __rfloordiv__(self, other):
         return fn.floor_divide(other, self)
 
-    def __pow__(self, other):
-        return fn.pow(self, other)
-
     def __rpow__(self, other):
         return fn.pow(other, self)
-
-    def __matmul__(self, other):
-        return fn.matmul(self, other)
 
     def __rmatmul__(self, other):
         return fn.matmul(other, self)
@@ -400,9 +385,6 @@ class Tensor:
 
     def __pos__(self):
         return self
-
-    def __abs__(self):
-        return fn.abs(self)
 
     # comparisons give bool tensors and carry no gradient
     def _compare(self, other, ufunc):
@@ -529,36 +511,6 @@ class Tensor:
         return inplace(self, None, lambda data: data.__setitem__(..., _rng().uniform(a, b, data.shape)), None)
 
     # ------------------------------------------------------------------ methods that mirror functions
-    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
-        return fn.sum(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
-
-    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
-        return fn.mean(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
-
-    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
-        return fn.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
-
-    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
-        return fn.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
-
-    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
-        return fn.argmax(self, dim, keepdim, axis=axis, keepdims=keepdims)
-
-    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
-        return fn.argmin(self, dim, keepdim, axis=axis, keepdims=keepdims)
-
-    def norm(self, p="fro", dim=None, keepdim=False):
-        return fn.norm(self, p, dim, keepdim)
-
-    def softmax(self, dim=None):
-        return fn.softmax(self, dim)
-
-    def log_softmax(self, dim=None):
-        return fn.log_softmax(self, dim)
-
-    def reshape(self, *shape):
-        return fn.reshape(self, *shape)
-
     def view(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
             raise NotImplementedError("view(dtype) is not supported; use .to(dtype).")
@@ -570,103 +522,8 @@ class Tensor:
     def reshape_as(self, other):
         return fn.reshape(self, other.shape)
 
-    def flatten(self, start_dim=0, end_dim=-1):
-        return fn.flatten(self, start_dim, end_dim)
-
-    def transpose(self, dim0, dim1):
-        return fn.transpose(self, dim0, dim1)
-
-    def t(self):
-        return fn.t(self)
-
-    def permute(self, *dims):
-        return fn.permute(self, *dims)
-
-    def squeeze(self, dim=None):
-        return fn.squeeze(self, dim)
-
-    def unsqueeze(self, dim):
-        return fn.unsqueeze(self, dim)
-
-    def expand(self, *sizes):
-        return fn.expand(self, *sizes)
-
     def expand_as(self, other):
         return fn.expand(self, other.shape)
-
-    def dot(self, other):
-        return fn.dot(self, other)
-
-    def mv(self, other):
-        return fn.mv(self, other)
-
-    def mm(self, other):
-        return fn.mm(self, other)
-
-    def matmul(self, other):
-        return fn.matmul(self, other)
-
-    def add(self, other, *, alpha=1):
-        return fn.add(self, other, alpha=alpha)
-
-    def sub(self, other, *, alpha=1):
-        return fn.sub(self, other, alpha=alpha)
-
-    def mul(self, other):
-        return fn.mul(self, other)
-
-    def div(self, other):
-        return fn.div(self, other)
-
-    def pow(self, other):
-        return fn.pow(self, other)
-
-    def exp(self):
-        return fn.exp(self)
-
-    def log(self):
-        return fn.log(self)
-
-    def sqrt(self):
-        return fn.sqrt(self)
-
-    def sin(self):
-        return fn.sin(self)
-
-    def cos(self):
-        return fn.cos(self)
-
-    def tanh(self):
-        return fn.tanh(self)
-
-    def sigmoid(self):
-        return fn.sigmoid(self)
-
-    def relu(self):
-        return fn.relu(self)
-
-    def abs(self):
-        return fn.abs(self)
-
-    def neg(self):
-        return fn.neg(self)
-
-    def reciprocal(self):
-        return fn.reciprocal(self)
-
-    def sign(self):
-        return fn.sign(self)
-
-    def clamp(self, min=None, max=None):
-        return fn.clamp(self, min, max)
-
-    clip = clamp
-
-    def maximum(self, other):
-        return fn.maximum(self, other)
-
-    def minimum(self, other):
-        return fn.minimum(self, other)
 
 
 class _HookHandle:
@@ -768,3 +625,18 @@ from . import autograd as _autograd  # noqa: E402  (bound here: an import inside
 from .ops import RULES as _RULES, apply  # noqa: E402
 
 _ADD, _SUB, _MUL, _DIV, _NEG = (_RULES[name] for name in ("add", "sub", "mul", "div", "neg"))
+
+
+# Methods that only forward to the function of the same name (x.exp() is torch.exp(x)): the functions
+# take the tensor first, so they serve as methods as they are, and each op keeps one definition.
+for _name in (
+    ("clip", "clamp"), "clone", ("__getitem__", "index"), ("__floordiv__", "floor_divide"),
+    ("__pow__", "pow"), ("__matmul__", "matmul"), ("__abs__", "abs"), "sum", "mean", "max", "min",
+    "argmax", "argmin", "norm", "softmax", "log_softmax", "reshape", "flatten", "transpose", "t",
+    "permute", "squeeze", "unsqueeze", "expand", "dot", "mv", "mm", "matmul", "add", "sub", "mul",
+    "div", "pow", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "neg",
+    "reciprocal", "sign", "clamp", "maximum", "minimum",
+):
+    _method, _function = (_name, _name) if isinstance(_name, str) else _name
+    setattr(Tensor, _method, getattr(fn, _function))
+del _name, _method, _function
