@@ -4,50 +4,30 @@
 ``autodiff_nb.func.grad(f)(x)`` gives the functional style; ``%load_ext autodiff_nb`` adds the
 ``%autodiff`` magics.
 """
-from . import dtypes as _dtypes
+from . import methods as _methods  # noqa: F401  (binds Tensor's operators and methods)
 from .dtypes import (  # noqa: F401
     dtype, float16, half, float32, float64, double, uint8, int8, int16, short, int32, int64, long, bool,
 )
 from .tensor import Tensor, Size  # noqa: F401
-from .tape import no_grad, enable_grad, set_grad_enabled, is_grad_enabled  # noqa: F401
+from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled  # noqa: F401
 from .creation import (  # noqa: F401
-    tensor, as_tensor, from_numpy, arange, linspace, zeros, ones, empty, full, eye, zeros_like, ones_like,
-    full_like, rand, randn, rand_like, randn_like, randint, normal, manual_seed, seed,
+    Generator, default_generator, tensor, as_tensor, from_numpy, arange, linspace, zeros, ones, empty, full, eye,
+    zeros_like, ones_like, full_like, rand, randn, rand_like, randn_like, randint, normal, manual_seed, seed,
+    initial_seed,
 )
 from .functions import (  # noqa: F401
     add, sub, subtract, mul, multiply, div, divide, true_divide, floor_divide, pow, neg, negative, reciprocal,
     abs, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, sign, maximum, minimum, clamp, clip, where, dot, inner, mv, mm,
     matmul, outer, sum, mean, max, min, argmax, argmin, norm, softmax, log_softmax, reshape, flatten,
     squeeze, unsqueeze, permute, transpose, swapaxes, t, expand, broadcast_to, cat, concat, concatenate,
-    stack, clone, return_types,
+    stack, clone, return_types, eq, ne, lt, le, gt, ge, logical_and, logical_or, logical_xor, logical_not,
+    bitwise_and, bitwise_or, bitwise_xor, bitwise_not, all, any, equal, isclose, allclose,
 )
 from .printing import set_printoptions  # noqa: F401
 from . import autograd, func, lax  # noqa: F401
 from .frameworks import GradientTape, attach_grad, record, pause, is_recording, mx  # noqa: F401
 
 __version__ = "0.1.0"
-
-
-def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
-    """True when every element of ``a`` is within ``atol + rtol * |b|`` of ``b``."""
-    return a.allclose(b, rtol, atol, equal_nan)
-
-
-def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return a.isclose(b, rtol, atol, equal_nan)
-
-
-def equal(a, b) -> bool:
-    """True when ``a`` and ``b`` have the same shape and elements."""
-    return a.equal(b)
-
-
-def all(t, dim=None, keepdim=False):
-    return t.all(dim, keepdim)
-
-
-def any(t, dim=None, keepdim=False):
-    return t.any(dim, keepdim)
 
 
 def __getattr__(name):

@@ -1,30 +1,19 @@
-"""``autodiff_nb.autograd``: backward(), grad() and gradcheck(), as in ``torch.autograd``."""
+"""``autodiff_nb.autograd``: ``backward()``, ``grad()`` and ``gradcheck()``, as in ``torch.autograd``.
+
+They check their arguments, make the seed gradients, choose the array namespace the rules compute
+with (numpy, or the recorded ops for ``create_graph``) and hand over to ``tape.run_backward``.
+"""
 from __future__ import annotations
 
 import numpy as np
 
 from . import errors
-from .tape import edge_to, run_backward, no_grad, enable_grad, set_grad_enabled, is_grad_enabled  # noqa: F401
+from .check import check_gradients
+from .functions import TensorMath
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .ops import NumpyMath
+from .tape import accumulate_grad, edge_to, run_backward
 from .tensor import Tensor
-
-
-def _root_grads(outputs, grad_outputs):
-    grads = []
-    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
-        if not out.requires_grad:
-            raise errors.no_grad_fn(i)
-        if g is None:
-            if out.data.size != 1:
-                raise errors.not_scalar(out.data.shape)
-            # one element: np.array (+ reshape) is a third of np.ones's cost (B's fixed cost per backward)
-            one = np.array(1, dtype=out.data.dtype)
-            g = Tensor._from_array(one if out.data.ndim == 0 else one.reshape(out.data.shape))
-        else:
-            g = g if isinstance(g, Tensor) else Tensor._from_array(np.asarray(g, dtype=out.data.dtype))
-            if g.data.shape != out.data.shape:
-                raise errors.bad_gradient_shape(g.data.shape, out.data.shape)
-        grads.append(g)
-    return grads
 
 
 def _as_tuple(x):
@@ -33,40 +22,54 @@ def _as_tuple(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
+def _seeds(outputs, grad_outputs, create_graph):
+    """The gradient each output starts from: ones for a one-element output, else the one given."""
+    seeds = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not out.requires_grad:
+            raise errors.no_grad_fn(i)
+        if g is None:
+            if out.array.size != 1:
+                raise errors.not_scalar(out.array.shape)
+            g = Tensor._from_array(np.ones(out.array.shape, dtype=out.array.dtype))
+        elif not isinstance(g, Tensor):
+            g = Tensor._from_array(np.asarray(g, dtype=out.array.dtype))
+        if g.array.shape != out.array.shape:
+            raise errors.bad_gradient_shape(g.array.shape, out.array.shape)
+        seeds.append(g if create_graph else g.array)
+    return seeds
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Add d(tensors)/d(leaf) into every leaf's ``.grad`` (only into ``inputs`` when given)."""
     outputs = _as_tuple(tensors)
-    grads = _root_grads(outputs, _as_tuple(grad_tensors) or (None,) * len(outputs))
-    if retain_graph is None:
-        retain_graph = create_graph
+    seeds = _seeds(outputs, _as_tuple(grad_tensors) or (None,) * len(outputs), create_graph)
+    xp = TensorMath if create_graph else NumpyMath
+    retain_graph = create_graph if retain_graph is None else retain_graph
     if inputs is None:
-        run_backward(outputs, grads, retain_graph=retain_graph, create_graph=create_graph)
+        run_backward(outputs, seeds, xp, retain_graph=retain_graph)
         return
     inputs = _as_tuple(inputs)
-    captured = _capture(outputs, grads, inputs, retain_graph, create_graph)
-    from .tape import _accumulate
-
-    for t, g in zip(inputs, captured):
+    for t, g in zip(inputs, _capture(outputs, seeds, inputs, xp, retain_graph)):
         if g is None:
             continue
         if t.grad_fn is None:
-            _accumulate(t, g, create_graph)
+            accumulate_grad(t, g, xp)
         elif not t._retains_grad:  # a retained grad is already written by its own hook
-            g = g if create_graph else Tensor._from_array(g)
+            g = g if create_graph else Tensor._from_array(g.copy())
             t._grad = g if t._grad is None else t._grad + g
 
 
-def _capture(outputs, grads, inputs, retain_graph, create_graph):
+def _capture(outputs, seeds, inputs, xp, retain_graph):
+    """The gradient that reaches each of ``inputs``, without writing any ``.grad``."""
     nodes = []
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad\n"
                                "Mark it with requires_grad=True before the forward pass.")
         nodes.append(edge_to(t))
-    slots = {id(n): n for n in nodes}
-    found = run_backward(outputs, grads, retain_graph=retain_graph, create_graph=create_graph,
-                         capture=slots, accumulate=False)
-    return [found.get(id(n)) for n in nodes]
+    found = run_backward(outputs, seeds, xp, retain_graph=retain_graph, accumulate=False, capture=set(nodes))
+    return [found.get(node) for node in nodes]
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False,
@@ -77,26 +80,23 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     >>> autograd.grad(x ** 2, x)
     (tensor(6.),)
     """
-    outputs = _as_tuple(outputs)
-    inputs_t = _as_tuple(inputs)
-    grads = _root_grads(outputs, _as_tuple(grad_outputs) or (None,) * len(outputs))
-    if retain_graph is None:
-        retain_graph = create_graph
-    found = _capture(outputs, grads, inputs_t, retain_graph, create_graph)
+    outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
+    seeds = _seeds(outputs, _as_tuple(grad_outputs) or (None,) * len(outputs), create_graph)
+    xp = TensorMath if create_graph else NumpyMath
+    retain_graph = create_graph if retain_graph is None else retain_graph
     result = []
-    for i, (t, g) in enumerate(zip(inputs_t, found)):
-        if g is None:
-            if materialize_grads:
-                g = np.zeros(t.data.shape, t.data.dtype)
-            elif not allow_unused:
+    for i, (t, g) in enumerate(zip(inputs, _capture(outputs, seeds, inputs, xp, retain_graph))):
+        if g is None and materialize_grads:
+            g = np.zeros(t.array.shape, t.array.dtype)
+        elif g is None:
+            if not allow_unused:
                 raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the "
                                    "graph. Set allow_unused=True if this is the desired behavior.\n"
                                    f"No path leads from the output to input {i} (shape {tuple(t.shape)}); "
                                    "pass allow_unused=True to get None for it.")
-            else:
-                result.append(None)
-                continue
-        result.append(g if isinstance(g, Tensor) else Tensor._from_array(np.asarray(g)))
+            result.append(None)
+            continue
+        result.append(g if isinstance(g, Tensor) else Tensor._from_array(np.array(g)))
     return tuple(result)
 
 
@@ -110,8 +110,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     Returns True (or, with ``report=True``, a ``GradcheckReport``). A mismatch raises with the worst
     element named, unless ``raise_exception=False``.
     """
-    from .check import check_gradients
-
     result = check_gradients(func, _as_tuple(inputs), eps=eps, atol=atol, rtol=rtol)
     if not result.passed and raise_exception:
         raise GradcheckError(result.text())

@@ -5,11 +5,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .grad_mode import enable_grad, no_grad
 from .tensor import Tensor
 
 
 @dataclass
 class Mismatch:
+    output_index: int
     input_index: int
     element: tuple
     analytic: float
@@ -29,16 +31,17 @@ class GradcheckReport:
     rtol: float = 0.0
 
     def text(self) -> str:
-        lines = [f"{'input':>5}  {'element':<12} {'analytic':>14} {'numeric':>14} {'|diff|':>10}"]
+        lines = [f"{'output':>6} {'input':>5}  {'element':<12} {'analytic':>14} {'numeric':>14} {'|diff|':>10}"]
         for m in self.worst:
-            lines.append(f"{m.input_index:>5}  {str(m.element):<12} {m.analytic:>14.6g} {m.numeric:>14.6g} "
-                         f"{m.error:>10.2e}")
+            lines.append(f"{m.output_index:>6} {m.input_index:>5}  {str(m.element):<12} {m.analytic:>14.6g} "
+                         f"{m.numeric:>14.6g} {m.error:>10.2e}")
         verdict = "PASS" if self.passed else "FAIL"
         lines.append(f"{verdict}: max |analytic - numeric| = {self.max_error:.2e} "
                      f"(tolerance atol={self.atol:g} + rtol={self.rtol:g}*|numeric|)")
         if not self.passed:
-            lines.insert(0, "Jacobian mismatch for output 0 with respect to input "
-                            f"{self.worst[0].input_index}, at element {self.worst[0].element}:")
+            worst = self.worst[0]
+            lines.insert(0, f"Jacobian mismatch for output {worst.output_index} with respect to input "
+                            f"{worst.input_index}, at element {worst.element}:")
         return "\n".join(lines)
 
     __str__ = text
@@ -47,58 +50,64 @@ class GradcheckReport:
         return self.passed
 
 
-def _as_float64(x):
-    if isinstance(x, Tensor):
-        t = Tensor._from_array(x.data.astype(np.float64))
-        if x.dtype.is_floating_point:
-            t.requires_grad_(True)
-        return t
-    return x
+def _float64_leaf(x):
+    """A private float64 copy of an input: the check never touches the caller's tensors."""
+    if not isinstance(x, Tensor):
+        return x
+    leaf = Tensor._from_array(x.array.astype(np.float64))
+    if x.dtype.is_floating_point:
+        leaf.requires_grad_(True)
+    return leaf
+
+
+def _outputs(func, xs):
+    out = func(*xs)
+    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
 
 
 def check_gradients(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, show=5) -> GradcheckReport:
-    """Jacobian-vector comparison for every output element against every input element."""
-    xs = [_as_float64(x) for x in inputs]
-    out = func(*xs)
-    outs = out if isinstance(out, (tuple, list)) else (out,)
-    mismatches, max_error, passed = [], 0.0, True
-    for out_t in outs:
-        flat_out = out_t.data.reshape(-1)
-        for o in range(flat_out.size):
-            seed = np.zeros(out_t.data.shape)
-            seed.reshape(-1)[o] = 1.0
-            for x in xs:
-                x._grad = None
-            from .autograd import grad
-
-            wrt = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
-            analytic = grad(out_t, wrt, grad_outputs=Tensor._from_array(seed), retain_graph=True,
-                            allow_unused=True)
-            for i, (x, g) in enumerate(zip(wrt, analytic)):
-                g_arr = np.zeros(x.data.shape) if g is None else g.data
-                for idx in np.ndindex(x.data.shape):
-                    orig = x.data[idx]
-                    x.data[idx] = orig + eps
-                    plus = _output_element(func, xs, outs.index(out_t), o)
-                    x.data[idx] = orig - eps
-                    minus = _output_element(func, xs, outs.index(out_t), o)
-                    x.data[idx] = orig
-                    numeric = (plus - minus) / (2 * eps)
-                    a = float(g_arr[idx])
-                    err = abs(a - numeric)
-                    max_error = max(max_error, err)
-                    m = Mismatch(i, idx, a, numeric)
-                    if err > atol + rtol * abs(numeric):
-                        passed = False
+    """Every output element's gradient with respect to every input element, against central differences."""
+    xs = [_float64_leaf(x) for x in inputs]
+    wrt = [(i, x) for i, x in enumerate(xs) if isinstance(x, Tensor) and x.requires_grad]
+    with enable_grad():
+        outs = _outputs(func, xs)
+    mismatches, passed = [], True
+    for which, out in enumerate(outs):  # by position: two outputs may hold equal values
+        for o in range(out.array.size):
+            analytic = _analytic_row(out, o, [x for _, x in wrt])
+            for (i, x), row in zip(wrt, analytic):
+                for idx in np.ndindex(x.array.shape):
+                    numeric = _central_difference(func, xs, x, idx, which, o, eps)
+                    m = Mismatch(which, i, idx, float(row[idx]), numeric)
+                    passed &= m.error <= atol + rtol * abs(numeric)
                     mismatches.append(m)
     mismatches.sort(key=lambda m: m.error, reverse=True)
+    max_error = mismatches[0].error if mismatches else 0.0
     return GradcheckReport(passed, max_error, mismatches[:show], atol, rtol)
 
 
-def _output_element(func, xs, which, o):
-    from .tape import no_grad
+def _analytic_row(out, o, leaves):
+    """d out.flat[o] / d leaf, for each leaf, by one backward pass seeded with a one-hot gradient."""
+    if not out.requires_grad:  # a constant output: its derivative is zero
+        return [np.zeros(x.array.shape) for x in leaves]
+    seed = np.zeros(out.array.shape)
+    seed.reshape(-1)[o] = 1.0
+    for x in leaves:
+        x.grad = None
+    out.backward(gradient=Tensor._from_array(seed), retain_graph=True)
+    return [np.zeros(x.array.shape) if x.grad is None else x.grad.array for x in leaves]
 
+
+def _central_difference(func, xs, x, idx, which, o, eps):
+    original = x.array[idx]
+    x.array[idx] = original + eps
+    plus = _output_element(func, xs, which, o)
+    x.array[idx] = original - eps
+    minus = _output_element(func, xs, which, o)
+    x.array[idx] = original
+    return (plus - minus) / (2 * eps)
+
+
+def _output_element(func, xs, which, o):
     with no_grad():
-        out = func(*xs)
-    outs = out if isinstance(out, (tuple, list)) else (out,)
-    return float(outs[which].data.reshape(-1)[o])
+        return float(_outputs(func, xs)[which].array.reshape(-1)[o])

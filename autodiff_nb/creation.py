@@ -12,40 +12,78 @@ from . import dtypes, errors
 from .tensor import Tensor
 
 class Generator:
-    """The random source behind rand/randn/normal: numpy's PCG64, with a repr that stays the same
-    from run to run (PyTorch's shows a memory address, which would make notebook outputs differ)."""
+    """A source of random numbers (numpy's PCG64), as ``torch.Generator``.
 
-    __slots__ = ("seed", "rng")
+    ``rand``, ``randn``, ``randint``, ``normal``, ``normal_`` and ``uniform_`` draw from the one
+    passed as ``generator=``, else from ``default_generator``, which ``manual_seed`` seeds:
 
-    def __init__(self, seed=None):
-        self.seed = seed
-        self.rng = np.random.default_rng(seed)
+    >>> g = Generator().manual_seed(0)
+    >>> randn(2, generator=g).equal(randn(2, generator=Generator().manual_seed(0)))
+    True
+    """
+
+    def __init__(self, device="cpu"):
+        self.manual_seed(int(np.random.SeedSequence().entropy % 2**63))
+
+    def manual_seed(self, seed):
+        """Start the sequence again from ``seed``; returns the generator, as PyTorch's does."""
+        self._seed = builtins.int(seed)
+        self.rng = np.random.default_rng(self._seed)
+        return self
+
+    def seed(self):
+        """Seed from the operating system's entropy; returns the new seed."""
+        new = int(np.random.SeedSequence().entropy % 2**63)
+        self.manual_seed(new)
+        return new
 
     def initial_seed(self):
-        return self.seed
+        return self._seed
 
     def __repr__(self) -> str:
-        return f"<autodiff_nb.Generator seed={self.seed}>"
+        # PyTorch's shows a memory address, which would make notebook outputs differ from run to run
+        return f"<autodiff_nb.Generator seed={self._seed}>"
 
 
-_generator = [Generator()]
+default_generator = Generator()
 
 
 def manual_seed(seed: int) -> Generator:
-    """Seed the generator behind rand/randn/normal so notebooks print the same numbers every run.
+    """Seed the default generator so notebooks print the same numbers every run.
 
     >>> manual_seed(0)
     <autodiff_nb.Generator seed=0>
     """
-    _generator[0] = Generator(seed)
-    return _generator[0]
+    return default_generator.manual_seed(seed)
 
 
-seed = manual_seed
+def seed() -> int:
+    """Seed the default generator from the operating system's entropy; returns the seed."""
+    return default_generator.seed()
 
 
-def _rng():
-    return _generator[0].rng
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def rng(generator=None):
+    """The numpy random generator behind ``generator`` (the default one when None)."""
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"generator must be an autodiff_nb.Generator, not {type(generator).__name__}\n"
+                        "Make one with autodiff_nb.Generator().manual_seed(0).")
+    return (generator or default_generator).rng
+
+
+def as_tensor_arg(x):
+    """Operands of ops: Tensors and Python numbers pass through; arrays and lists become Tensors."""
+    t = type(x)
+    if t is Tensor or t is builtins.float or t is builtins.int or t is builtins.bool:
+        return x
+    if isinstance(x, np.generic):
+        return x.item()  # PyTorch treats numpy scalars as Python numbers (np.float64 subclasses float)
+    if isinstance(x, (Tensor, builtins.int, builtins.float)):
+        return x
+    return tensor(x)
 
 
 def _finish(arr, dtype, requires_grad):
@@ -70,7 +108,7 @@ def _infer_numpy(data, dtype=None):
             data = _unwrap(data)
         return np.array(data, dtype=dtypes.as_dtype(dtype).numpy)
     if isinstance(data, Tensor):
-        return data.data.copy()
+        return data.array.copy()
     if isinstance(data, (np.ndarray, np.generic)):
         return np.array(data)  # numpy data keeps its dtype (np.float64 stays float64), as in PyTorch
     keep_float = False
@@ -156,27 +194,27 @@ def full(size, fill_value, *, dtype=None, requires_grad=False, device=None):
 
 
 def _like(t, dtype):
-    return t.data.dtype if dtype is None else dtypes.as_dtype(dtype).numpy
+    return t.array.dtype if dtype is None else dtypes.as_dtype(dtype).numpy
 
 
 def zeros_like(t, *, dtype=None, requires_grad=False):
-    return _finish(np.zeros(t.data.shape, _like(t, dtype)), None, requires_grad)
+    return _finish(np.zeros(t.array.shape, _like(t, dtype)), None, requires_grad)
 
 
 def ones_like(t, *, dtype=None, requires_grad=False):
-    return _finish(np.ones(t.data.shape, _like(t, dtype)), None, requires_grad)
+    return _finish(np.ones(t.array.shape, _like(t, dtype)), None, requires_grad)
 
 
 def full_like(t, fill_value, *, dtype=None, requires_grad=False):
-    return _finish(np.full(t.data.shape, fill_value, _like(t, dtype)), None, requires_grad)
+    return _finish(np.full(t.array.shape, fill_value, _like(t, dtype)), None, requires_grad)
 
 
-def rand_like(t, *, dtype=None, requires_grad=False):
-    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def rand_like(t, *, dtype=None, requires_grad=False, generator=None):
+    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, generator=generator)
 
 
-def randn_like(t, *, dtype=None, requires_grad=False):
-    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def randn_like(t, *, dtype=None, requires_grad=False, generator=None):
+    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, generator=generator)
 
 
 def arange(start, end=None, step=1, *, dtype=None, requires_grad=False, device=None):
@@ -204,27 +242,27 @@ def eye(n, m=None, *, dtype=None, requires_grad=False, device=None):
 
 def rand(*size, dtype=None, requires_grad=False, generator=None, device=None, **kw):
     """Uniform on [0, 1); seed with ``manual_seed`` for repeatable output."""
-    arr = _rng().random(_size(size, kw.get("size")))
+    arr = rng(generator).random(_size(size, kw.get("size")))
     return _finish(np.asarray(arr).astype(_np_dtype(dtype)), None, requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad=False, generator=None, device=None, **kw):
     """Standard normal samples: ``randn(size=(), requires_grad=True)`` is a random scalar."""
-    arr = _rng().standard_normal(_size(size, kw.get("size")))
+    arr = rng(generator).standard_normal(_size(size, kw.get("size")))
     return _finish(np.asarray(arr).astype(_np_dtype(dtype)), None, requires_grad)
 
 
-def randint(low, high=None, size=(), *, dtype=None, requires_grad=False, device=None):
+def randint(low, high=None, size=(), *, dtype=None, requires_grad=False, generator=None, device=None):
     if high is None:
         low, high = 0, low
-    arr = _rng().integers(low, high, size=_size((size,)))
+    arr = rng(generator).integers(low, high, size=_size((size,)))
     return _finish(np.asarray(arr).astype(_np_dtype(dtype, np.int64)), None, requires_grad)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, dtype=None, requires_grad=False, generator=None, device=None):
     """Samples from N(mean, std²); mean/std may be tensors (then the shape comes from them)."""
-    m = mean.data if isinstance(mean, Tensor) else mean
-    s = std.data if isinstance(std, Tensor) else std
+    m = mean.array if isinstance(mean, Tensor) else mean
+    s = std.array if isinstance(std, Tensor) else std
     shape = _size((size,)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
-    arr = _rng().normal(m, s, shape)
+    arr = rng(generator).normal(m, s, shape)
     return _finish(np.asarray(arr).astype(_np_dtype(dtype)), None, requires_grad)

@@ -43,29 +43,26 @@ def primitive(forward):
     ...     return 2 * x
     >>> defvjp(double, lambda g, ans, x: 2 * g)
     """
-    vjps = {}
+    vjps = {}  # input position -> the user's vjp(g, ans, *inputs)
 
-    def vjp(F, g, saved, out, params):
+    def vjp(xp, g, out, i, inputs):
         if not vjps:
             raise RuntimeError(f"{forward.__name__} has no gradient registered.\n"
                                f"Give it one with defvjp({forward.__name__}, lambda g, ans, x: ...).")
-        grads = []
-        for i in range(len(saved)):
-            rule = vjps.get(i)
-            grad = None if rule is None else rule(g, out, *saved)
-            if grad is not None and not isinstance(grad, Tensor):
-                grad = np.asarray(grad)
-            grads.append(grad)
-        return tuple(grads)
+        user_vjp = vjps.get(i)
+        if user_vjp is None:
+            return None
+        grad = user_vjp(g, out, *inputs)
+        return grad if isinstance(grad, Tensor) else np.asarray(grad)
 
-    rule = ops.Rule(_backward_name(forward), lambda params, *arrays: forward(*arrays), vjp,
-                    save_inputs=True, save_output=True)
+    rule = ops.Rule(_backward_name(forward), forward, variadic=True,
+                    args=(vjp, f"{{g}} through your vjp for {forward.__name__}'s input {{i}}"))
 
     @functools.wraps(forward)
     def op(*args):
         inputs = tuple(a if isinstance(a, (Tensor, int, float)) else Tensor._from_array(np.asarray(a))
                        for a in args)
-        return ops.apply(rule, inputs)
+        return ops.apply(rule, *inputs)
 
     op.rule = rule
     op.vjps = vjps

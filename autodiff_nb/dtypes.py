@@ -97,7 +97,7 @@ def result_type(operands) -> dtype:
             kind = scalar_kind(op)
         else:
             kind = dt._kind
-            tiers[op.data.ndim == 0].append(dt)
+            tiers[op.array.ndim == 0].append(dt)
         if kind > best_kind:
             best_kind = kind
     for tier in tiers:
@@ -105,3 +105,12 @@ def result_type(operands) -> dtype:
         if members:
             return from_numpy(np.result_type(*(d.numpy for d in members)))
     return DEFAULT_FOR_KIND[best_kind]
+
+
+_TYPE_WORDS = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+               "float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def type_word(dt: dtype) -> str:
+    """PyTorch's word for a dtype in messages and type names: Long, Int, Bool, Float ..."""
+    return _TYPE_WORDS[dt.name]

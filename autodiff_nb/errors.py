@@ -29,7 +29,7 @@ def forward_name(node_name: str) -> str:
 
 def modified_inplace(tensor, node_name, version, expected, *, shape=None, dtype=None) -> RuntimeError:
     if tensor is not None:
-        shape, dtype = tensor.data.shape, tensor.data.dtype
+        shape, dtype = tensor.array.shape, tensor.array.dtype
         made_by = (f", which is output 0 of {forward_name(tensor.grad_fn.name())}," if tensor.grad_fn is not None
                    else "")
     else:

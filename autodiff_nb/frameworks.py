@@ -30,7 +30,7 @@ import weakref
 
 from . import autograd
 from .creation import ones_like, zeros_like
-from .tape import enable_grad, no_grad
+from .grad_mode import enable_grad, no_grad
 from .tensor import Tensor
 
 __all__ = ["GradientTape", "attach_grad", "record", "pause", "is_recording", "backward", "mx"]

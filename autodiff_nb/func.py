@@ -12,7 +12,7 @@ import numpy as np
 
 from . import autograd
 from .creation import tensor
-from .tape import enable_grad, is_grad_enabled
+from .grad_mode import enable_grad, is_grad_enabled
 from .tensor import Tensor
 
 
@@ -34,7 +34,7 @@ def _prepare(args, argnums):
             nested = True
             inner = x.view_as(x)  # a fresh node of its own, still connected to the outer record
         else:
-            inner = tensor(x.data if isinstance(x, Tensor) else x)
+            inner = tensor(x.array if isinstance(x, Tensor) else x)
             if not inner.dtype.is_floating_point:
                 inner = inner.float()
             inner.requires_grad_(True)
@@ -58,10 +58,10 @@ def _grads(out, tracked, seed, nested):
     ``grad(relu)``) has derivative zero, as in torch.func; the tape itself would refuse to walk it.
     """
     if not out.requires_grad:
-        return tuple(_zeros(t.data.shape, t.data.dtype) for t in tracked)
+        return tuple(_zeros(t.array.shape, t.array.dtype) for t in tracked)
     grads = autograd.grad(out, tracked, grad_outputs=seed, retain_graph=True, create_graph=nested,
                           allow_unused=True)
-    return tuple(g if g is not None else _zeros(t.data.shape, t.data.dtype) for g, t in zip(grads, tracked))
+    return tuple(g if g is not None else _zeros(t.array.shape, t.array.dtype) for g, t in zip(grads, tracked))
 
 
 def _detach_tree(x):
@@ -88,7 +88,7 @@ def value_and_grad(f, argnums=0, has_aux=False):
             aux = None
             if has_aux:
                 out, aux = out
-            if not isinstance(out, Tensor) or out.data.size != 1:
+            if not isinstance(out, Tensor) or out.array.size != 1:
                 shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
                 raise TypeError(f"Gradient only defined for scalar-output functions. Output had shape: {shape}.\n"
                                 "Reduce the output first (e.g. .sum()), or use jacobian(f) for all of it.")
@@ -125,14 +125,14 @@ def _jacobian_of(out, tracked, nested):
     from .functions import reshape, stack
 
     rows = []  # rows[o][k]: derivative of output element o with respect to input k
-    for o in range(out.data.size):
-        seed = np.zeros(out.data.shape, out.data.dtype)
+    for o in range(out.array.size):
+        seed = np.zeros(out.array.shape, out.array.dtype)
         seed.reshape(-1)[o] = 1
         rows.append(_grads(out, tracked, Tensor._from_array(seed), nested))
     blocks = []
     for k, t in enumerate(tracked):
         shape = tuple(out.shape) + tuple(t.shape)
-        jac = reshape(stack([r[k] for r in rows]), shape) if rows else _zeros(shape, t.data.dtype)
+        jac = reshape(stack([r[k] for r in rows]), shape) if rows else _zeros(shape, t.array.dtype)
         blocks.append(jac if nested else jac.detach())
     return blocks
 

@@ -12,10 +12,9 @@ from collections import namedtuple
 import numpy as np
 
 from . import dtypes, errors
-from .ops import RULES, apply, setitem_name
-from .tensor import Tensor, as_tensor_arg
-
-_R = RULES
+from .creation import as_tensor_arg
+from .ops import RULES, apply
+from .tensor import Tensor
 
 
 def _return_type(kind):
@@ -41,27 +40,27 @@ class return_types:  # noqa: N801  (a namespace, named as PyTorch's module)
 def add(a, b, *, alpha=1):
     if alpha != 1:
         b = mul(b, alpha)
-    return apply(_R["add"], (as_tensor_arg(a), as_tensor_arg(b)))
+    return apply(RULES["add"], as_tensor_arg(a), as_tensor_arg(b))
 
 
 def sub(a, b, *, alpha=1):
     if alpha != 1:
         b = mul(b, alpha)
     if not isinstance(a, Tensor) and isinstance(b, Tensor) and not isinstance(a, np.ndarray):
-        return apply(_R["rsub"], (b, a))
-    return apply(_R["sub"], (as_tensor_arg(a), as_tensor_arg(b)))
+        return apply(RULES["rsub"], b, a)
+    return apply(RULES["sub"], as_tensor_arg(a), as_tensor_arg(b))
 
 
 def mul(a, b):
-    return apply(_R["mul"], (as_tensor_arg(a), as_tensor_arg(b)))
+    return apply(RULES["mul"], as_tensor_arg(a), as_tensor_arg(b))
 
 
 def div(a, b):
     a, b = as_tensor_arg(a), as_tensor_arg(b)
     if not isinstance(a, Tensor):
         # PyTorch computes scalar / tensor as reciprocal(tensor) * scalar
-        return mul(apply(_R["reciprocal"], (b,)), a)
-    return apply(_R["div"], (a, b))
+        return mul(apply(RULES["reciprocal"], b), a)
+    return apply(RULES["div"], a, b)
 
 
 true_divide = divide = div
@@ -77,33 +76,33 @@ def pow(a, b):
         name = "PowBackward1"
     else:
         name = "PowBackward0"
-    return apply(_R["pow"], (a, b), name)
+    return apply(RULES["pow"], a, b, name=name)
 
 
 def floor_divide(a, b):
     """``a // b``: rounds toward -inf; like comparisons it carries no gradient."""
     a, b = as_tensor_arg(a), as_tensor_arg(b)
     target = dtypes.result_type((a, b)).numpy
-    out = np.floor_divide(a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b)
+    out = np.floor_divide(a.array if isinstance(a, Tensor) else a, b.array if isinstance(b, Tensor) else b)
     return Tensor._from_array(np.asarray(out).astype(target, copy=False))
 
 
 def reciprocal(x):
-    return apply(_R["reciprocal"], (x,))
+    return apply(RULES["reciprocal"], x)
 
 
 def neg(x):
-    return apply(_R["neg"], (x,))
+    return apply(RULES["neg"], x)
 
 
 negative = neg
 
 
 def _unary(name):
-    rule = _R[name]
+    rule = RULES[name]
 
     def op(x):
-        return apply(rule, (as_tensor_arg(x),))
+        return apply(rule, as_tensor_arg(x))
 
     op.__name__ = name
     op.__doc__ = f"Elementwise {name}; ``torch.{name}(torch.tensor([1.]))``."
@@ -122,15 +121,15 @@ relu = _unary("relu")
 
 
 def sign(x):
-    return Tensor._from_array(np.sign(x.data))
+    return Tensor._from_array(np.sign(x.array))
 
 
 def maximum(a, b):
-    return apply(_R["maximum"], (as_tensor_arg(a), as_tensor_arg(b)))
+    return apply(RULES["maximum"], as_tensor_arg(a), as_tensor_arg(b))
 
 
 def minimum(a, b):
-    return apply(_R["minimum"], (as_tensor_arg(a), as_tensor_arg(b)))
+    return apply(RULES["minimum"], as_tensor_arg(a), as_tensor_arg(b))
 
 
 def clamp(x, min=None, max=None):
@@ -140,13 +139,13 @@ def clamp(x, min=None, max=None):
                            "Pass a bound: x.clamp(min=0) or x.clamp(-1, 1).")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         if min is None:
-            return apply(_R["clamp_tensor"], (x, as_tensor_arg(max)), "max")
+            return apply(RULES["clamp_tensor"], x, None, as_tensor_arg(max))
         if max is None:
-            return apply(_R["clamp_tensor"], (x, as_tensor_arg(min)), "min")
-        return apply(_R["clamp_tensor"], (x, as_tensor_arg(min), as_tensor_arg(max)), "both")
+            return apply(RULES["clamp_tensor"], x, as_tensor_arg(min), None)
+        return apply(RULES["clamp_tensor"], x, as_tensor_arg(min), as_tensor_arg(max))
     if not x.dtype.is_floating_point and (type(min) is builtins.float or type(max) is builtins.float):
         x = x.to(dtypes.float32)  # an integer tensor clamped to a float bound becomes float, as in PyTorch
-    return apply(_R["clamp"], (x,), (min, max))
+    return apply(RULES["clamp"], x, low=min, high=max)
 
 
 clip = clamp
@@ -156,13 +155,13 @@ def where(condition, a, b):
     cond = as_tensor_arg(condition)
     cond = cond if isinstance(cond, Tensor) else Tensor(cond)
     if cond.dtype is not dtypes.bool:
-        cond = Tensor._from_array(cond.data.astype(bool))
+        cond = Tensor._from_array(cond.array.astype(bool))
     a, b = as_tensor_arg(a), as_tensor_arg(b)
     target = dtypes.result_type((a, b))
     try:
-        return apply(_R["where"], (cond, _cast(a, target), _cast(b, target)), target.numpy)
+        return apply(RULES["where"], cond, _cast(a, target), _cast(b, target), dtype=target.numpy)
     except ValueError:
-        shapes = [tuple(np.shape(v.data if isinstance(v, Tensor) else v)) for v in (cond, a, b)]
+        shapes = [tuple(np.shape(v.array if isinstance(v, Tensor) else v)) for v in (cond, a, b)]
         n = builtins.max(len(sh) for sh in shapes)
         padded = [(1,) * (n - len(sh)) + sh for sh in shapes]
         bad = next(i for i in reversed(range(n)) if len({p[i] for p in padded} - {1}) > 1)
@@ -185,11 +184,11 @@ def _check_inner(op, a, b, n_a, n_b):
 
 
 def dot(a, b):
-    if a.data.ndim != 1 or b.data.ndim != 1:
+    if a.array.ndim != 1 or b.array.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors\n"
                            f"dot: shapes {tuple(a.shape)} and {tuple(b.shape)}; use matmul (@) for matrices.")
-    _check_inner("dot", a, b, a.data.shape[0], b.data.shape[0])  # .data: no Size objects per call
-    return apply(_R["dot"], (a, b))
+    _check_inner("dot", a, b, a.array.shape[0], b.array.shape[0])  # .array: no Size objects per call
+    return apply(RULES["dot"], a, b)
 
 
 inner = dot
@@ -203,15 +202,15 @@ def mv(m, v):
         raise RuntimeError(f"size mismatch, got input ({m.shape[0]}), mat ({m.shape[0]}x{m.shape[1]}), vec "
                            f"({v.shape[0]})\nmv: shapes {tuple(m.shape)} and {tuple(v.shape)}: the matrix needs "
                            "as many columns as the vector has elements; transpose it (m.T) or reshape.")
-    return apply(_R["mv"], (m, v))
+    return apply(RULES["mv"], m, v)
 
 
 def mm(a, b):
-    if a.data.ndim != 2 or b.data.ndim != 2:
+    if a.array.ndim != 2 or b.array.ndim != 2:
         raise RuntimeError(f"self must be a matrix\nmm: shapes {tuple(a.shape)} and {tuple(b.shape)}; "
                            "mm takes two matrices (use matmul for other shapes).")
-    _check_inner("mm", a, b, a.data.shape[1], b.data.shape[0])
-    return apply(_R["mm"], (a, b))
+    _check_inner("mm", a, b, a.array.shape[1], b.array.shape[0])
+    return apply(RULES["mm"], a, b)
 
 
 def matmul(a, b):
@@ -221,7 +220,7 @@ def matmul(a, b):
     torch.Size([2])
     """
     a, b = as_tensor_arg(a), as_tensor_arg(b)
-    na, nb = a.data.ndim, b.data.ndim  # read once: each .ndim is a property call
+    na, nb = a.array.ndim, b.array.ndim  # read once: each .ndim is a property call
     if na == 0 or nb == 0:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
                            f"{na}D and {nb}D\nUse * to multiply by a scalar.")
@@ -240,7 +239,7 @@ def matmul(a, b):
     # PyTorch's batched matmul ends in a view of an mm/bmm result (UnsafeViewBackward0), except
     # matrix @ batch with a matrix that needs a gradient: that result is transposed back and copied.
     name = "CloneBackward0" if a.ndim == 2 and a.requires_grad else "UnsafeViewBackward0"
-    return apply(_R["matmul"], (a, b), name)
+    return apply(RULES["matmul"], a, b, name=name)
 
 
 def _check_batched_matmul(a, b):
@@ -298,7 +297,7 @@ def _dims(x, dim, axis=None):
     if dim is None:
         return None
     if isinstance(dim, (builtins.int, np.integer)):
-        nd = x.data.ndim
+        nd = x.array.ndim
         if -nd <= dim < nd:
             return (dim % nd,)  # the common case, one valid int: no set, no sort (softmax(x, dim=1))
         dim = (dim,)
@@ -325,10 +324,11 @@ def sum(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
         return builtins.sum(x) if not np.isscalar(x) else x
     if dtype is not None:
         x = x.to(dtype)
-    elif x.data.dtype.kind != "f" and x.data.dtype != np.int64:  # numpy's dtype: no dtype lookup per call
+    elif x.array.dtype.kind != "f" and x.array.dtype != np.int64:  # numpy's dtype: no dtype lookup per call
         x = x.to(dtypes.int64)  # PyTorch sums bools and small ints as int64
     dims = _dims(x, dim, axis)
-    return apply(_R["sum"], (x,), (dims, _keep(keepdim, keepdims), x.data.shape))
+    return apply(RULES["sum"], x, dims=dims, keepdim=_keep(keepdim, keepdims),
+                 name="SumBackward0" if dims is None else "SumBackward1")
 
 
 def mean(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
@@ -336,25 +336,20 @@ def mean(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
     if dtype is not None:
         x = x.to(dtype)
     if not x.dtype.is_floating_point:
-        kind = _type_word(x.dtype)
+        kind = dtypes.type_word(x.dtype)
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
             f"dtype. Got: {kind}\nConvert first: x.float().mean()."
         )
     dims = _dims(x, dim, axis)
-    return apply(_R["mean"], (x,), (dims, _keep(keepdim, keepdims), x.data.shape))
-
-
-def _type_word(dtype):
-    """PyTorch's word for a dtype in messages: Long, Int, Bool, Float ..."""
-    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-            "float16": "Half", "float32": "Float", "float64": "Double"}[dtype.name]
+    return apply(RULES["mean"], x, dims=dims, keepdim=_keep(keepdim, keepdims),
+                 name="MeanBackward0" if dims is None else "MeanBackward1")
 
 
 def _select_reduction(kind, x, dim, keepdim, other):
     if isinstance(dim, Tensor) or other is not None:
         return (maximum if kind == "max" else minimum)(x, dim if other is None else other)
-    data = x.data
+    data = x.array
     if dim is None:
         if x.numel() == 0:
             raise RuntimeError(f"{kind}(): Expected reduction dim to be specified for input.numel() == 0. "
@@ -362,7 +357,7 @@ def _select_reduction(kind, x, dim, keepdim, other):
                                f"{tuple(x.shape)}: reduce along a dim, or check why it is empty.")
         value = data.max() if kind == "max" else data.min()
         mask = data == value
-        return apply(_R[kind], (x,), (None, False, data.shape, mask))
+        return apply(RULES[kind], x, dims=None, keepdim=False, mask=mask, name=f"{kind.title()}Backward1")
     (d,) = _dims(x, dim) or (0,)
     if data.ndim and data.shape[d] == 0:
         raise IndexError(f"{kind}(): Expected reduction dim {d} to have non-zero size.\nThe tensor has "
@@ -374,7 +369,7 @@ def _select_reduction(kind, x, dim, keepdim, other):
         np.put_along_axis(mask, idx_keep, True, axis=d)
     else:
         mask = np.ones((), dtype=bool)
-    values = apply(_R[kind], (x,), ((d,) if data.ndim else (), keepdim, data.shape, mask))
+    values = apply(RULES[kind], x, dims=(d,) if data.ndim else (), keepdim=keepdim, mask=mask)
     indices = Tensor._from_array(np.asarray(idx_keep if keepdim else idx, dtype=np.int64))
     return getattr(return_types, kind)(values, indices)
 
@@ -395,14 +390,14 @@ def _arg(fn, x, dim, keepdim):
         if x.numel() == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.\n"
                              f"The tensor has shape {tuple(x.shape)}: pass a dim, or check why it is empty.")
-        return Tensor._from_array(np.asarray(fn(x.data), dtype=np.int64))
+        return Tensor._from_array(np.asarray(fn(x.array), dtype=np.int64))
     (d,) = _dims(x, dim) or (0,)
-    if x.ndim and x.data.shape[d] == 0:
+    if x.ndim and x.array.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.\nThe tensor has "
                          f"shape {tuple(x.shape)}: there is nothing along dim {d} to pick from.")
     if not x.ndim:
         return Tensor._from_array(np.zeros((), dtype=np.int64))
-    return Tensor._from_array(np.asarray(fn(x.data, axis=d, keepdims=keepdim), dtype=np.int64))
+    return Tensor._from_array(np.asarray(fn(x.array, axis=d, keepdims=keepdim), dtype=np.int64))
 
 
 def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
@@ -418,25 +413,25 @@ def norm(x, p="fro", dim=None, keepdim=False):
     """Vector 2-norm (or ``p=1``), of everything or along ``dim``."""
     if not x.dtype.is_floating_point:
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
-                           f"Got {_type_word(x.dtype)}\nConvert first: x.float().norm().")
+                           f"Got {dtypes.type_word(x.dtype)}\nConvert first: x.float().norm().")
     ord_ = 2 if p in ("fro", 2, 2.0, None) else p
     if ord_ not in (1, 2):
         raise NotImplementedError(f"norm: p={p!r} is not supported here; use p=1 or p=2.")
-    return apply(_R["norm"], (x,), (ord_, _dims(x, dim), keepdim, x.data.shape))
+    return apply(RULES["norm"], x, ord=ord_, dims=_dims(x, dim), keepdim=keepdim)
 
 
 def softmax(x, dim=None, dtype=None):
     if dim is None:
         raise TypeError('softmax() missing 1 required positional arguments: "dim"\n'
                         "Say which axis sums to 1, e.g. dim=-1.")
-    return apply(_R["softmax"], (x if dtype is None else x.to(dtype),), _dims(x, dim))
+    return apply(RULES["softmax"], x if dtype is None else x.to(dtype), dims=_dims(x, dim))
 
 
 def log_softmax(x, dim=None, dtype=None):
     if dim is None:
         raise TypeError('log_softmax() missing 1 required positional arguments: "dim"\n'
                         "Say which axis, e.g. dim=-1.")
-    return apply(_R["log_softmax"], (x if dtype is None else x.to(dtype),), _dims(x, dim))
+    return apply(RULES["log_softmax"], x if dtype is None else x.to(dtype), dims=_dims(x, dim))
 
 
 # ----------------------------------------------------------------------- shapes
@@ -468,7 +463,7 @@ def _resolve(x, shape, op):
 
 def reshape(x, *shape, _name="ViewBackward0"):
     shape = _resolve(x, _shape_args(shape), "reshape")
-    return apply(_R["reshape"], (x,), (shape, _name, x.data.shape))
+    return apply(RULES["reshape"], x, new_shape=shape, name=_name)
 
 
 def flatten(x, start_dim=0, end_dim=-1):
@@ -510,7 +505,7 @@ def permute(x, *dims, _name="PermuteBackward0"):
                            f"the length of the desired ordering of dimensions i.e. input.dim() = {x.ndim} "
                            f"is not equal to len(dims) = {len(dims)}\npermute needs each of the "
                            f"{x.ndim} dims once, e.g. {tuple(reversed(range(x.ndim)))}.")
-    return apply(_R["permute"], (x,), (tuple(d % x.ndim for d in dims), _name))
+    return apply(RULES["permute"], x, dims=tuple(d % x.ndim for d in dims), name=_name)
 
 
 def transpose(x, dim0, dim1):
@@ -536,7 +531,7 @@ def expand(x, *sizes):
     sizes = _shape_args(sizes)
     lead = len(sizes) - x.ndim
     if lead < 0:
-        raise RuntimeError(f"expand(torch.{_type_word(x.dtype)}Tensor{{{list(x.shape)}}}, size={list(sizes)}): the "
+        raise RuntimeError(f"expand(torch.{dtypes.type_word(x.dtype)}Tensor{{{list(x.shape)}}}, size={list(sizes)}): the "
                            f"number of sizes provided ({len(sizes)}) must be greater or equal to the number of "
                            f"dimensions in the tensor ({x.ndim})\nexpand can add leading dims, never remove them.")
     shape = tuple(x.shape[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(sizes))
@@ -549,7 +544,7 @@ def expand(x, *sizes):
                            f"({own[bad]}) at non-singleton dimension {lead + bad}.  Target sizes: {list(sizes)}.  "
                            f"Tensor sizes: {list(own)}\nOnly dimensions of size 1 can be expanded; "
                            f"{own} cannot become {shape}.") from None
-    return apply(_R["expand"], (x,), shape)
+    return apply(RULES["expand"], x, new_shape=shape)
 
 
 def broadcast_to(x, shape):
@@ -572,7 +567,7 @@ def cat(tensors, dim=0):
                     f"Sizes of tensors must match except in dimension {d}. Expected size {n} but got size {m} "
                     f"for tensor number {i} in the list.\ncat: shapes {[tuple(u.shape) for u in tensors]}; "
                     f"every size except dim {d} must agree.")
-    return apply(_R["cat"], tensors, (d, tuple(t_.shape[d] for t_ in tensors)))
+    return apply(RULES["cat"], *tensors, dim=d, sizes=tuple(t_.shape[d] for t_ in tensors))
 
 
 concat = concatenate = cat
@@ -588,15 +583,15 @@ def stack(tensors, dim=0):
                                f"entry 0 and {list(t_.shape)} at entry {i}\nstack: shapes "
                                f"{[tuple(u.shape) for u in tensors]}; every tensor must have the same shape.")
     nd = tensors[0].ndim + 1
-    return apply(_R["stack"], tensors, (dim % nd, len(tensors)))
+    return apply(RULES["stack"], *tensors, dim=dim % nd)
 
 
 def clone(x):
-    return apply(_R["clone"], (x,))
+    return apply(RULES["clone"], x)
 
 
 # ----------------------------------------------------------------------- indexing
-def _normalize_key(key):
+def normalize_key(key):
     if isinstance(key, tuple):
         return tuple(_normalize_key_part(k) for k in key)
     return _normalize_key_part(key)
@@ -604,7 +599,7 @@ def _normalize_key(key):
 
 def _normalize_key_part(k):
     if isinstance(k, Tensor):
-        return k.data if k.ndim else k.data.item()
+        return k.array if k.ndim else k.array.item()
     if isinstance(k, list):
         arr = np.asarray([_normalize_key_part(v) for v in k])
         return arr if arr.size else arr.astype(np.int64)  # x[[]] picks nothing, as an int index
@@ -612,9 +607,9 @@ def _normalize_key_part(k):
 
 
 def index(x, key):
-    key = _normalize_key(key)
+    key = normalize_key(key)
     try:
-        return apply(_R["index"], (x,), (key, x.data.shape, x.data.dtype))
+        return apply(RULES["index"], x, key=key, name=_index_name(key, x.array.shape))
     except IndexError as e:
         text = str(e)
         if "out of bounds" in text:
@@ -624,20 +619,144 @@ def index(x, key):
         raise
 
 
-def setitem(x, key, value):
-    """``x[key] = value``, recorded as PyTorch's CopySlices when a gradient is involved."""
-    from .tensor import inplace
-
-    key = _normalize_key(key)
-    value = as_tensor_arg(value)
-    name = setitem_name(key, value)
-    inplace(x, lambda old: apply(_R["setitem"], (old, value), (key, name)), lambda data: _assign(data, key, value),
-            value, leaf_view=name == "CopySlices")
-
-
-def _assign(data, key, value):
-    data[key] = value.data if isinstance(value, Tensor) else value
+def to(x, *args, dtype=None, **kwargs):
+    """``x.to(torch.float64)``: the values as another dtype (recorded: the gradient flows back)."""
+    target = dtype
+    for a in args:
+        if isinstance(a, dtypes.dtype):
+            target = a
+    target = None if target is None else dtypes.as_dtype(target)
+    if target is None or target is x.dtype:
+        return x
+    return apply(RULES["to"], x, dtype=target.numpy)
 
 
-def _to(x, target):
-    return apply(_R["to"], (x,), target.numpy)
+def _index_name(key, shape):
+    """PyTorch's name for ``x[key]``: the last view op its indexing ran, or IndexBackward0."""
+    if not isinstance(key, tuple):
+        if isinstance(key, slice):  # a lone slice is always applied, even a full one
+            return "SliceBackward0"
+        key = (key,)
+    name, dim = "AliasBackward0", 0
+    for k in key:
+        if k is None:
+            name = "UnsqueezeBackward0"
+        elif k is Ellipsis:
+            dim = len(shape) - builtins.sum(1 for j in key if j is not None and j is not Ellipsis)
+            continue
+        elif isinstance(k, slice):
+            if k.indices(shape[dim]) != (0, shape[dim], 1):  # a full slice is skipped
+                name = "SliceBackward0"
+        elif isinstance(k, (builtins.int, np.integer)) and not isinstance(k, (builtins.bool, np.bool_)):
+            name = "SelectBackward0"
+            dim += 1
+            continue
+        else:
+            return "IndexBackward0"  # lists, arrays, masks, Python bools: advanced indexing comes last
+        if k is not None:
+            dim += 1
+    return name
+
+
+# ----------------------------------------------------------------------- comparisons and logic
+# They give bool (or integer) tensors and carry no gradient.
+def _elementwise(ufunc, name):
+    def op(a, b):
+        a_array = a.array if isinstance(a, Tensor) else a
+        b_array = b.array if isinstance(b, Tensor) else b
+        try:
+            return Tensor._from_array(np.asarray(ufunc(a_array, b_array)))
+        except ValueError:
+            raise errors.broadcast_mismatch(ufunc.__name__, np.shape(a_array), np.shape(b_array)) from None
+
+    op.__name__ = name
+    return op
+
+
+eq, ne, lt, le, gt, ge = (_elementwise(f, n) for f, n in (
+    (np.equal, "eq"), (np.not_equal, "ne"), (np.less, "lt"), (np.less_equal, "le"), (np.greater, "gt"),
+    (np.greater_equal, "ge")))
+logical_and = _elementwise(np.logical_and, "logical_and")
+logical_or = _elementwise(np.logical_or, "logical_or")
+logical_xor = _elementwise(np.logical_xor, "logical_xor")
+
+
+def _bitwise(logical, bitwise, name):
+    def op(a, b):
+        is_bool = isinstance(a, Tensor) and a.dtype is dtypes.bool
+        return (logical if is_bool else bitwise)(a, b)
+
+    op.__name__ = name
+    return op
+
+
+bitwise_and = _bitwise(logical_and, _elementwise(np.bitwise_and, "bitwise_and"), "bitwise_and")
+bitwise_or = _bitwise(logical_or, _elementwise(np.bitwise_or, "bitwise_or"), "bitwise_or")
+bitwise_xor = _bitwise(logical_xor, _elementwise(np.bitwise_xor, "bitwise_xor"), "bitwise_xor")
+
+
+def bitwise_not(x):
+    if x.dtype.is_floating_point:
+        raise TypeError("~ (bitwise_not) is only supported for integer and boolean tensors")
+    return Tensor._from_array(np.asarray(~x.array))
+
+
+def logical_not(x):
+    return Tensor._from_array(np.asarray(np.logical_not(x.array)))
+
+
+def all(x, dim=None, keepdim=False):  # noqa: A001
+    return Tensor._from_array(np.asarray(np.all(x.array, axis=dim, keepdims=keepdim)))
+
+
+def any(x, dim=None, keepdim=False):  # noqa: A001
+    return Tensor._from_array(np.asarray(np.any(x.array, axis=dim, keepdims=keepdim)))
+
+
+def equal(a, b) -> builtins.bool:
+    """True when ``a`` and ``b`` have the same shape and elements."""
+    return a.shape == b.shape and builtins.bool(np.array_equal(a.array, b.array))
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    other = b.array if isinstance(b, Tensor) else b
+    return Tensor._from_array(np.asarray(np.isclose(a.array, other, rtol, atol, equal_nan)))
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> builtins.bool:
+    """True when every element of ``a`` is within ``atol + rtol * |b|`` of ``b``."""
+    return builtins.bool(isclose(a, b, rtol, atol, equal_nan).array.all())
+
+
+# ----------------------------------------------------------------------- the VJPs' xp, recorded
+class TensorMath:
+    """The names of ``ops.NumpyMath``, answered by the engine's own functions: under
+    ``create_graph`` a backward pass computed with these is itself recorded."""
+
+    records = True
+    exp, log, sin, cos, sign, matmul, reshape, permute, expand, where = (
+        staticmethod(f) for f in (exp, log, sin, cos, sign, matmul, reshape, permute, expand, where))
+
+    @staticmethod
+    def sum(x, dims, keepdim):
+        return sum(x, dims, keepdim=keepdim)
+
+    @staticmethod
+    def swap_last(x):
+        return transpose(x, -1, -2)
+
+    @staticmethod
+    def take(x, key):
+        return index(x, key)
+
+    @staticmethod
+    def scatter(g, shape, key):
+        return apply(RULES["scatter"], g, shape=shape, key=key)
+
+    @staticmethod
+    def zeros_like(x):
+        return mul(x, 0)  # recorded, so a gradient of this gradient is zero too
+
+    @staticmethod
+    def cast(x, dtype):
+        return to(x, dtypes.from_numpy(dtype))

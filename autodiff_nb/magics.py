@@ -285,7 +285,7 @@ def _leaf_grads_result(target, names):
     """After --backward: each named leaf of TARGET's graph with its .grad."""
     by_id = {id(t): n for n, t in names.items()}
     lines = []
-    for node in tape.reachable_nodes([target.grad_fn]):
+    for node in tape.backward_order([target.grad_fn]):
         if isinstance(node, tape.AccumulateGrad) and node.variable is not None:
             leaf = node.variable
             lines.append(f"{by_id.get(id(leaf), 'leaf ' + str(tuple(leaf.shape)))}.grad = {leaf.grad!r}")
@@ -476,7 +476,7 @@ class AutodiffMagics(Magics):
         last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
         filename = self.shell.compile.cache(source, self.shell.execution_count)
         user_ns = self.shell.user_ns
-        first_seq = next(tape._seq)  # every node the cell records gets a seq above this one
+        first_seq = next(tape._next_seq)  # every node the cell records gets a seq above this one
         exec(compile(tree, filename, "exec"), user_ns)
         value = eval(compile(ast.Expression(last.value), filename, "eval"), user_ns) if last else None
 

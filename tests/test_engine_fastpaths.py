@@ -95,10 +95,10 @@ def test_mixed_dtypes_still_promote():
 def test_sgd_step_under_no_grad_updates_values_and_version():
     w = torch.tensor([1.0, 2.0], requires_grad=True)
     (w * w).sum().backward()
-    before = w._version[0]
+    before = w._version
     with torch.no_grad():
         w -= 0.5 * w.grad
-    assert w.tolist() == [0.0, 0.0] and w._version[0] == before + 1
+    assert w.tolist() == [0.0, 0.0] and w._version == before + 1
     assert w.is_leaf and w.requires_grad and w.grad_fn is None
 
 
@@ -130,7 +130,7 @@ def test_in_place_ops_without_grad_on_plain_tensors():
     x *= torch.tensor([2.0, 3.0])
     x /= 2
     x -= torch.tensor(1.0)
-    assert x.tolist() == [1.0, 3.5] and x._version[0] == 4
+    assert x.tolist() == [1.0, 3.5] and x._version == 4
     n = torch.tensor([1, 2])
     with pytest.raises(RuntimeError, match="can't be cast"):
         n += 1.5
@@ -265,7 +265,7 @@ def test_a_weight_gradient_made_by_the_walk_becomes_grad_without_a_copy(monkeypa
     seed = torch.ones(2, 4)
     W.grad = None
     W.backward(seed)  # the root gradient is the caller's array: copied
-    assert written == [True, False] and W.grad.data is not seed.data
+    assert written == [True, False] and W.grad.array is not seed.array
 
 
 # ------------------------------------------------------------------------ version counters made on first use
@@ -301,9 +301,9 @@ def test_saved_output_changed_after_detach_in_place_is_caught():
 def test_version_counter_counts_from_zero_on_first_look():
     x = torch.tensor([1.0, 2.0])
     y = x * 2.0
-    assert y._version[0] == 0 and y.detach()._version is y._version
+    assert y._version == 0 and y.detach()._version is y._version
     y += 1
-    assert y._version[0] == 1
+    assert y._version == 1
 
 
 def test_bias_gradient_summed_over_the_batch_is_right_and_taken_without_a_copy(monkeypatch):

@@ -112,7 +112,7 @@ def test_control_flow_records_only_the_executed_ops():
     d = control_flow_f(a)
     g = describe(d)
     # d = a * 2**k: exactly k multiplications ran; the norm() and sum() tests are not on d's graph
-    k = round(math.log2(float(d.data / a.data)))
+    k = round(math.log2(float(d.array / a.array)))
     assert [op.detail for op in g.ops] == ["MulBackward0"] * k
     assert len(g.find("2", role="constant")) == k
     assert [n.backward_order for n in g.ops] == list(range(k, 0, -1))
@@ -187,7 +187,7 @@ def test_describing_changes_nothing():
     assert x.grad is None
     assert not y.grad_fn.released
     y.backward()
-    assert np.array_equal(x.grad.data, [0, 4, 8, 12])
+    assert np.array_equal(x.grad.array, [0, 4, 8, 12])
 
 
 def test_folding_keeps_the_newest_ops_and_says_how_many_it_hid():

@@ -36,24 +36,24 @@ def test_last_step_shows_the_gradient_a_real_backward_computes():
         w.step_forward()
     shown = w.shown_grads["x"]
     y.backward()
-    np.testing.assert_array_equal(shown, x.grad.data)
+    np.testing.assert_array_equal(shown, x.grad.array)
     assert w.shown_grads["dot"] == 2 and w.shown_grads["y"] == 1
 
 
 def test_stepping_leaves_the_users_tensors_alone():
     x, y = chapter_y()
     x.grad = torch.tensor([10.0, 20.0, 30.0, 40.0])  # a gradient from earlier work
-    before = x.grad.data.copy()
+    before = x.grad.array.copy()
     w = GraphWidget(y)
     for _ in range(w.n_steps):
         w.step_forward()
     w.step_back()
     w.step = w.n_steps
-    np.testing.assert_array_equal(x.grad.data, before)
-    np.testing.assert_array_equal(x.data, [0, 1, 2, 3])
+    np.testing.assert_array_equal(x.grad.array, before)
+    np.testing.assert_array_equal(x.array, [0, 1, 2, 3])
     assert not y.grad_fn.released  # the graph is not freed: a real backward still works
     y.backward()
-    np.testing.assert_array_equal(x.grad.data, before + [0, 4, 8, 12])
+    np.testing.assert_array_equal(x.grad.array, before + [0, 4, 8, 12])
 
 
 def test_retain_grad_hooks_do_not_run_while_stepping():
@@ -115,7 +115,7 @@ def test_a_non_scalar_output_is_seeded_with_ones():
     y = x * x
     w = GraphWidget(y)
     w.step = w.n_steps
-    np.testing.assert_array_equal(w.shown_grads["x"], 2 * x.data)
+    np.testing.assert_array_equal(w.shown_grads["x"], 2 * x.array)
 
 
 def test_detach_example_last_step_equals_u():
@@ -125,7 +125,7 @@ def test_detach_example_last_step_equals_u():
     z = u * x
     w = GraphWidget(z.sum())
     w.step = w.n_steps
-    np.testing.assert_array_equal(w.shown_grads["x"], u.data)
+    np.testing.assert_array_equal(w.shown_grads["x"], u.array)
     assert "y" not in w.shown_grads and "u" not in w.shown_grads  # the cut: no gradient goes there
 
 
@@ -137,7 +137,7 @@ def test_control_flow_steps_one_mul_at_a_time():
     w.step = w.n_steps
     shown = float(w.shown_grads["a"])
     d.backward()
-    assert shown == pytest.approx(float(a.grad.data))
+    assert shown == pytest.approx(float(a.grad.array))
     assert w.n_steps == len([s for s in w._run.steps if s.name == "MulBackward0"]) + 1
 
 

@@ -17,60 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import markup
-from .graph import short_op_name
 from .preview import preview, shape_text
-
-# Each rule's vector-Jacobian product in words, one template per input (None: no gradient).
-# {g} is the gradient arriving at the op's output, {out} the output, {a} {b} {c} the inputs.
-FORMULAS = {
-    "add": ("{g}", "{g}"),
-    "sub": ("{g}", "-{g}"),
-    "rsub": ("-{g}", None),
-    "mul": ("{b} · {g}", "{a} · {g}"),  # local derivative first: 2 · grad(y), whichever side the 2 is
-    "div": ("{g} / {b}", "-{g} · {a} / {b}²"),
-    "reciprocal": ("-{g} · {out}²",),
-    "pow": ("{g} · {b} · {a}^({b} - 1)", "{g} · {out} · log({a})"),
-    "neg": ("-{g}",),
-    "abs": ("{g} · sign({a})",),
-    "exp": ("{g} · {out}",),
-    "log": ("{g} / {a}",),
-    "sqrt": ("{g} / (2 · {out})",),
-    "sin": ("{g} · cos({a})",),
-    "cos": ("-{g} · sin({a})",),
-    "tanh": ("{g} · (1 - {out}²)",),
-    "sigmoid": ("{g} · {out} · (1 - {out})",),
-    "relu": ("{g} · ({out} > 0)",),
-    "maximum": ("{g} · ({a} > {b}, half where equal)", "{g} · ({b} > {a}, half where equal)"),
-    "minimum": ("{g} · ({a} < {b}, half where equal)", "{g} · ({b} < {a}, half where equal)"),
-    "clamp": ("{g} · (min ≤ {a} ≤ max)",),
-    "clamp_tensor": ("{g} where {a} is within its bounds", "{g} where {b} bounds {a}", "{g} where {c} bounds {a}"),
-    "where": (None, "{g} · {a}", "{g} · (not {a})"),
-    "dot": ("{g} · {b}", "{a} · {g}"),
-    "mv": ("outer({g}, {b})", "{a}ᵀ @ {g}"),
-    "mm": ("{g} @ {b}ᵀ", "{a}ᵀ @ {g}"),
-    "matmul": ("{g} @ {b}ᵀ", "{a}ᵀ @ {g}"),
-    "sum": ("{g} · ones_like({a})",),
-    "mean": ("{g} · ones_like({a}) / n",),
-    "max": ("{g} at the largest entry of {a}",),
-    "min": ("{g} at the smallest entry of {a}",),
-    "norm": ("{g} · {a} / {out}",),
-    "softmax": ("{out} · ({g} - sum({g} · {out}))",),
-    "log_softmax": ("{g} - exp({out}) · sum({g})",),
-    "reshape": ("{g} reshaped like {a}",),
-    "permute": ("{g} permuted back",),
-    "expand": ("{g} summed over the expanded dims",),
-    "index": ("{g} put back where {a} was indexed, 0 elsewhere",),
-    "scatter": ("{g} at the indexed places",),
-    "setitem": ("{g}, 0 where {a} was overwritten", "{g} at the assigned places"),
-    "fill": ("0 (fill_ overwrote {a})",),
-    "copy": ("0 (copy_ overwrote {a})", "{g}"),
-    "clone": ("{g}",),
-    "to": ("{g}",),
-}
-# Ops with any number of inputs: every input gets its own part of {g}.
-VARIADIC = {"cat": "{g}[part {slot}]", "stack": "{g}[{slot}]"}
-_VARS = ("a", "b", "c")
-
 
 @dataclass
 class StepText:
@@ -92,16 +39,18 @@ def _step_text(step, desc, received):
         return StepText(f"AccumulateGrad: {label}.grad += {preview(step.grad_in)}", "")
     out = desc.output_of(step.node_id)
     inputs = desc.inputs_of(step.node_id)
+    rule = step.record.rule
     names = {"g": f"grad({out.label})", "out": out.label}
-    names.update({v: n.label for v, n in zip(_VARS, inputs)})
+    if not rule.variadic:
+        names.update({v: n.label for v, n in zip(rule.input_names, inputs)})
     used = {"g"}
     targets = {}  # target id -> [node, terms, total]; in argument order
     for slot, g in step.sent.items():
-        template = _template(step.record, slot)
+        template = rule.words_for(slot) or f"vjp of {step.name} for input {slot}"
         used |= {k for k in names if "{" + k + "}" in template}
         target = inputs[slot]
         entry = targets.setdefault(target.id, [target, [], None])
-        entry[1].append(template.format(slot=slot, **names))
+        entry[1].append(template.format(i=slot, **names))
         entry[2] = g if entry[2] is None else entry[2] + g
     parts = []
     for target, terms, total in targets.values():
@@ -109,21 +58,12 @@ def _step_text(step, desc, received):
         parts.append(f"grad({target.label}) {sign} {' + '.join(terms)} = {preview(total)}")
         received.add(target.id)
     known = [f"grad({out.label}) = {preview(step.grad_in)}"]
-    for var, node in [("out", out)] + list(zip(_VARS, inputs)):
+    for var, node in [("out", out)] + list(zip(() if rule.variadic else rule.input_names, inputs)):
         if var in used and node.value is not None and node.value != node.label:
             item = f"{node.label} = {node.value}"
             if item not in known:
                 known.append(item)
     return StepText(f"{step.name}: " + "; ".join(parts), "with " + ", ".join(known))
-
-
-def _template(record, slot):
-    key = short_op_name(record)
-    if key in VARIADIC:
-        return VARIADIC[key]
-    forms = FORMULAS.get(key, ())
-    form = forms[slot] if slot < len(forms) else None
-    return form or f"vjp of {record.name()} for input {slot}"
 
 
 class Explanation:

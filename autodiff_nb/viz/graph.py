@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from .. import tape
 from ..ops import RULES
-from ..tensor import Tensor
+from ..tensor import Tensor, detached_origin
 from .preview import dtype_text, preview
 
 ROLES = ("leaf", "constant", "detached", "output", "intermediate", "retained")
@@ -172,7 +172,7 @@ def _collect(roots, book):
         if t.grad_fn is not None:
             push(t.grad_fn)
         else:
-            origin = tape.detached_origin(t)
+            origin = detached_origin(t)
             if origin is not None:
                 entry.role = "detached"
                 src = ("out", id(origin)) if isinstance(origin, tape.Node) else ("t", id(origin))
@@ -240,12 +240,12 @@ def _fill_tensor(entry, ops, book):
         entry.node = node
         if entry.name is None and node is not None:
             entry.name = book.name_of_output(node)
-        if t is None and node is not None and node.out_data is not None:
-            entry.value, entry.shape, entry.dtype = node.out_data, node.out_data.shape, node.out_data.dtype
+        if t is None and node is not None and node.out is not None:
+            entry.value, entry.shape, entry.dtype = node.out, node.out.shape, node.out.dtype
     if t is not None:
         entry.name = entry.name or book.name_of(t)
         if entry.value is None:
-            entry.value, entry.shape, entry.dtype = t.data, t.data.shape, t.data.dtype
+            entry.value, entry.shape, entry.dtype = t.array, t.array.shape, t.array.dtype
     if entry.role is None:
         entry.role = _role(entry)
 
@@ -262,7 +262,7 @@ def _role(entry):
 def _backward_order(roots):
     """Step numbers of the backward walk, by ``seq`` of each Node / AccumulateGrad."""
     starts = [r.grad_fn for r in roots if r.grad_fn is not None]
-    return {n.seq: i + 1 for i, n in enumerate(tape.reachable_nodes(starts))}
+    return {n.seq: i + 1 for i, n in enumerate(tape.backward_order(starts))}
 
 
 def _name_unnamed(ops, tensors):
@@ -311,7 +311,8 @@ def _describe(ops, tensors, edges, order, root_keys, show_ops):
         nid = op_id[id(n)]
         short, full = short_op_name(n), n.name()
         label = full if show_ops == "full" else short
-        saves = ", ".join(w for w, on in (("inputs", n.rule.save_inputs), ("output", n.rule.save_output)) if on)
+        saved = n.saved()
+        saves = ", ".join(w for w, on in (("inputs", any(s != "out" for s in saved)), ("output", "out" in saved)) if on)
         nodes.append(GraphNode(nid, "op", "op", label, detail=full, backward_order=order.get(n.seq),
                                freed=n.released, saves=saves))
         walk_ids[n.seq] = nid

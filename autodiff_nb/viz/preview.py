@@ -32,7 +32,7 @@ def preview(value, max_items: int = MAX_ITEMS) -> str:
     """A value (array, scalar, Tensor, None) as one short line."""
     if value is None:
         return NONE
-    data = getattr(value, "data", value)  # a Tensor's numpy array
+    data = getattr(value, "array", value)  # a Tensor's numpy array
     arr = np.asarray(data)
     if arr.ndim == 0:
         return number(arr.item())

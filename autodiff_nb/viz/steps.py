@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import tape
+from ..ops import NumpyMath
 
 
 @dataclass
@@ -48,11 +49,11 @@ def backward_steps(roots, desc, gradients=None) -> BackwardRun:
         return BackwardRun([], {}, "nothing here requires grad, so backward() has no steps")
     seeds, root_arrays = {}, []
     for (root, g), root_id in zip(live, [rid for r, rid in zip(roots, desc.roots) if r.requires_grad]):
-        arr = np.ones_like(root.data) if g is None else np.array(getattr(g, "data", g), dtype=root.data.dtype)
+        arr = np.ones_like(root.array) if g is None else np.array(getattr(g, "array", g), dtype=root.array.dtype)
         root_arrays.append(arr)
         seeds[root_id] = arr.copy()
     steps = []
-    walk = tape.walk([r for r, _ in live], root_arrays, run_hooks=False)
+    walk = tape.walk([r for r, _ in live], root_arrays, NumpyMath, run_hooks=False)
     try:
         for number, (node, grad_in, sent) in enumerate(walk, start=1):
             steps.append(_step(number, node, grad_in, sent, desc, live))
@@ -73,16 +74,8 @@ def _step(number, node, grad_in, sent, desc, live):
             if root is node.variable:
                 node_id = rid
     record = node if isinstance(node, tape.Node) else None
-    return Step(number, node_id or "fold0", node.name(), _copy(grad_in), _slots(node, sent), record)
-
-
-def _slots(node, sent):
-    """Match ``walk``'s [(edge, grad), ...] (inputs without a gradient left out) to input slots."""
-    slots, pending = {}, list(sent)
-    for slot, edge in enumerate(node.edges):
-        if pending and edge is not None and pending[0][0] is edge:
-            slots[slot] = _copy(pending.pop(0)[1])
-    return slots
+    sent = {slot: _copy(g) for slot, _, g in sent}
+    return Step(number, node_id or "fold0", node.name(), _copy(grad_in), sent, record)
 
 
 def _copy(g):

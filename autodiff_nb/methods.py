@@ -1,0 +1,93 @@
+"""Tensor's operators and methods, bound in one place once every layer they call exists.
+
+``x.exp()`` is ``functions.exp(x)``, ``x * y`` is ``functions.mul(x, y)``, ``x.backward()`` is
+``autograd.backward(x)``: each op has one definition, and ``tensor.py`` needs none of the layers
+above it.
+"""
+from __future__ import annotations
+
+from . import autograd, dtypes, functions as fn, inplace
+from .creation import as_tensor_arg
+from .ops import RULES, apply
+from .tensor import Tensor
+
+_ADD, _SUB, _MUL, _DIV = (RULES[name] for name in ("add", "sub", "mul", "div"))
+
+
+def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Walk the recorded graph backwards from this tensor, adding into each leaf's ``.grad``."""
+    autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+# The commonest operators run the rule directly (no second call through functions.add), and as in
+# PyTorch ``2 * x`` is recorded as ``x * 2``: the tensor comes first.
+def __add__(self, other):
+    return apply(_ADD, self, as_tensor_arg(other))
+
+
+def __sub__(self, other):
+    return apply(_SUB, self, as_tensor_arg(other))
+
+
+def __mul__(self, other):
+    return apply(_MUL, self, as_tensor_arg(other))
+
+
+def __truediv__(self, other):
+    return apply(_DIV, self, as_tensor_arg(other))
+
+
+def _reflected(function):
+    def method(self, other):
+        return function(other, self)
+
+    return method
+
+
+def view(self, *shape):
+    if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
+        raise NotImplementedError("view(dtype) is not supported; use .to(dtype).")
+    return fn.reshape(self, *shape)
+
+
+def _to(target):
+    def convert(self):
+        return fn.to(self, target)
+
+    return convert
+
+
+METHODS = {
+    "backward": backward, "__add__": __add__, "__radd__": __add__, "__sub__": __sub__, "__mul__": __mul__,
+    "__rmul__": __mul__, "__truediv__": __truediv__,
+    "__rsub__": _reflected(fn.sub), "__rtruediv__": _reflected(fn.div), "__rfloordiv__": _reflected(fn.floor_divide),
+    "__rpow__": _reflected(fn.pow), "__rmatmul__": _reflected(fn.matmul),
+    "__neg__": fn.neg, "__pos__": lambda self: self, "__getitem__": fn.index, "__setitem__": inplace.setitem,
+    "__floordiv__": fn.floor_divide, "__pow__": fn.pow, "__matmul__": fn.matmul, "__abs__": fn.abs,
+    "__eq__": fn.eq, "__ne__": fn.ne, "__lt__": fn.lt, "__le__": fn.le, "__gt__": fn.gt, "__ge__": fn.ge,
+    "__and__": fn.bitwise_and, "__or__": fn.bitwise_or, "__xor__": fn.bitwise_xor, "__invert__": fn.bitwise_not,
+    "__iadd__": inplace.add_, "__isub__": inplace.sub_, "__imul__": inplace.mul_, "__itruediv__": inplace.div_,
+    "clip": fn.clamp, "view": view,
+    "view_as": lambda self, other: fn.reshape(self, other.shape),
+    "reshape_as": lambda self, other: fn.reshape(self, other.shape),
+    "expand_as": lambda self, other: fn.expand(self, other.shape),
+    "T": property(lambda self: fn.permute(self, tuple(reversed(range(self.ndim))))),
+    "mT": property(lambda self: fn.transpose(self, -2, -1)),
+    "float": _to(dtypes.float32), "double": _to(dtypes.float64), "half": _to(dtypes.float16),
+    "long": _to(dtypes.int64), "int": _to(dtypes.int32), "bool": _to(dtypes.bool),
+}
+# Methods that are the function of the same name (x.exp() is torch.exp(x)): the tensor comes first.
+for _name in (
+    "clone", "sum", "mean", "max", "min", "argmax", "argmin", "norm", "softmax", "log_softmax", "reshape",
+    "flatten", "transpose", "t", "permute", "squeeze", "unsqueeze", "expand", "dot", "mv", "mm", "matmul", "add",
+    "sub", "mul", "div", "pow", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "neg",
+    "reciprocal", "sign", "clamp", "maximum", "minimum", "to", "eq", "ne", "lt", "le", "gt", "ge", "logical_not",
+    "all", "any", "equal", "isclose", "allclose",
+):
+    METHODS[_name] = getattr(fn, _name)
+for _name in ("add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "clamp_", "normal_", "uniform_"):
+    METHODS[_name] = getattr(inplace, _name)
+
+for _name, _method in METHODS.items():
+    setattr(Tensor, _name, _method)
+del _name, _method
