@@ -53,7 +53,8 @@ def primitive(forward):
         if user_vjp is None:
             return None
         grad = user_vjp(g, out, *inputs)
-        return grad if isinstance(grad, Tensor) else np.asarray(grad)
+        # copied: a user's VJP may hand back an array it keeps (an input, say), and .grad must not share it
+        return grad if isinstance(grad, Tensor) else np.array(grad)
 
     rule = ops.Rule(_backward_name(forward), forward, variadic=True,
                     args=(vjp, f"{{g}} through your vjp for {forward.__name__}'s input {{i}}"))
