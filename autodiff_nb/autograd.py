@@ -31,12 +31,12 @@ def _seeds(outputs, grad_outputs, create_graph):
         if g is None:
             if out.array.size != 1:
                 raise errors.not_scalar(out.array.shape)
-            g = Tensor._from_array(np.ones(out.array.shape, dtype=out.array.dtype))
-        elif not isinstance(g, Tensor):
-            g = Tensor._from_array(np.asarray(g, dtype=out.array.dtype))
-        if g.array.shape != out.array.shape:
-            raise errors.bad_gradient_shape(g.array.shape, out.array.shape)
-        seeds.append(g if create_graph else g.array)
+            g = np.array(1, dtype=out.array.dtype).reshape(out.array.shape)  # np.ones is Python around two calls
+        else:
+            g = g.array if isinstance(g, Tensor) else np.asarray(g, dtype=out.array.dtype)
+            if g.shape != out.array.shape:
+                raise errors.bad_gradient_shape(g.shape, out.array.shape)
+        seeds.append(Tensor._from_array(g) if create_graph else g)
     return seeds
 
 

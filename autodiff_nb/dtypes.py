@@ -57,6 +57,10 @@ def _by_name(name: str) -> dtype:
 def from_numpy(np_dtype) -> dtype:
     """The dtype for a numpy dtype; float64 arrays stay float64 (as torch.from_numpy)."""
     try:
+        return _FROM_NUMPY[np_dtype]  # a numpy dtype object already: the common case, no conversion
+    except (KeyError, TypeError):
+        pass
+    try:
         return _FROM_NUMPY[np.dtype(np_dtype)]
     except KeyError:
         raise TypeError(

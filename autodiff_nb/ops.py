@@ -50,12 +50,27 @@ class Rule:
         self.input_names = tuple(inputs)
         self.vjps = tuple(vjp for vjp, _ in inputs.values())
         self.words = tuple(words for _, words in inputs.values())
-        self._reads = tuple(() if vjp is None else tuple(inspect.signature(vjp).parameters)[2:] for vjp in self.vjps)
+        # per input: what its VJP reads, as (name, where to find it), worked out once here
+        self._reads = tuple(() if vjp is None else tuple(self._source(name) for name in
+                                                          tuple(inspect.signature(vjp).parameters)[2:])
+                            for vjp in self.vjps)
+
+    def _source(self, name):
+        """Where the value a VJP names lives: ("input", k), ("shape", k), ("out",), ("i",),
+        ("inputs",) or ("param", name)."""
+        if name in self.input_names:
+            return name, "input", self.input_names.index(name)
+        if name.endswith("_shape") and name[:-len("_shape")] in self.input_names:
+            return name, "shape", self.input_names.index(name[:-len("_shape")])
+        if name in ("out", "i", "inputs"):
+            return name, name, None
+        return name, "param", name
 
     def vjp(self, slot):
         return self.vjps[0 if self.variadic else slot]
 
     def reads(self, slot):
+        """``(name, kind, key)`` for each value the VJP of input ``slot`` reads."""
         return self._reads[0 if self.variadic else slot]
 
     def words_for(self, slot):
@@ -64,7 +79,13 @@ class Rule:
 
 def apply(rule, *inputs, name=None, **params):
     """Run ``rule`` on tensors (and Python numbers), recording a Node when a gradient is wanted."""
-    arrays = [x.array if isinstance(x, Tensor) else x for x in inputs]
+    arrays, wants_grad = [], False
+    for x in inputs:
+        if isinstance(x, Tensor):
+            arrays.append(x.array)
+            wants_grad = wants_grad or x.requires_grad
+        else:
+            arrays.append(x)
     if rule.promote is not None and _needs_promotion(arrays):
         arrays = _promoted(rule, inputs, arrays)
     try:
@@ -74,18 +95,13 @@ def apply(rule, *inputs, name=None, **params):
             raise
         raise errors.broadcast_mismatch(errors.forward_name(name or rule.name).lower(),
                                         np.shape(arrays[0]), np.shape(arrays[1])) from None
-    result = Tensor._from_array(np.asarray(out))  # numpy gives scalars for 0-d input: keep arrays
-    if mode.enabled and result.array.dtype.kind == "f" and _any_requires_grad(inputs):
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)  # numpy gives scalars for 0-d input: keep arrays
+    result = Tensor._from_array(out)
+    if wants_grad and mode.enabled and out.dtype.kind == "f":  # integer results carry no gradient
         result.grad_fn = Node(rule, inputs, params, result, name or rule.name)
         result.requires_grad = True
     return result
-
-
-def _any_requires_grad(inputs):
-    for x in inputs:
-        if isinstance(x, Tensor) and x.requires_grad:
-            return True
-    return False
 
 
 def _needs_promotion(arrays):

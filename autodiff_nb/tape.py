@@ -12,7 +12,6 @@ succeeded writes the leaves' ``.grad`` and frees the saved values, so an error l
 """
 from __future__ import annotations
 
-import contextlib
 import gc
 import itertools
 import operator
@@ -21,7 +20,7 @@ import weakref
 import numpy as np
 
 from . import errors
-from .grad_mode import set_grad_enabled
+from .grad_mode import mode
 from .tensor import Tensor
 
 _next_seq = itertools.count()  # record order: every node and leaf sink takes the next number
@@ -37,17 +36,11 @@ class Node:
         self.rule = rule
         self.params = params  # the op's named parameters (dims, keepdim ...), read by its VJPs
         self._name = name
-        edges, meta, versions = [], [], []
-        for x in inputs:
-            if isinstance(x, Tensor):
-                edges.append(edge_to(x))  # where this input's gradient goes; None for a constant
-                meta.append((x.array.shape, x.array.dtype))  # its gradient must come back in this form
-                versions.append(x._version_counter[0])
-            else:  # a Python number
-                edges.append(None)
-                meta.append(None)
-                versions.append(None)
-        self.edges, self.input_meta, self.versions = tuple(edges), tuple(meta), tuple(versions)
+        # per input (None for a Python number): where its gradient goes (None for a constant too),
+        # the shape and dtype its gradient must have, and its version now, to check at backward
+        self.edges = tuple([edge_to(x) if isinstance(x, Tensor) else None for x in inputs])
+        self.input_meta = tuple([(x.array.shape, x.array.dtype) if isinstance(x, Tensor) else None for x in inputs])
+        self.versions = tuple([x._version_counter[0] if isinstance(x, Tensor) else None for x in inputs])
         self.seq = next(_next_seq)  # after edge_to above: a leaf's AccumulateGrad is numbered before this node
         # References, not copies: backward reads them and drawings show them. A backward without
         # retain_graph frees them (release), as PyTorch frees saved tensors.
@@ -64,29 +57,27 @@ class Node:
     def read(self, slot, as_tensors):
         """The values input ``slot``'s VJP reads, by the names of its parameters (see ops.Rule)."""
         values = []
-        for name in self.rule.reads(slot):
-            if name in self.params:
-                values.append(self.params[name])
-            elif name == "out":
+        for _, kind, key in self.rule.reads(slot):
+            if kind == "input":
+                values.append(self._saved_input(key, as_tensors))
+            elif kind == "param":
+                values.append(self.params[key])
+            elif kind == "out":
                 values.append(self._saved_output(as_tensors))
-            elif name.endswith("_shape"):  # an input's shape, kept even when its values are not
-                values.append(self.input_meta[self.rule.input_names.index(name[:-len("_shape")])][0])
-            elif name == "i":  # the input's position, for ops with any number of inputs
+            elif kind == "shape":  # an input's shape, kept even when its values are not
+                values.append(self.input_meta[key][0])
+            elif kind == "i":  # the input's position, for ops with any number of inputs
                 values.append(slot)
-            elif name == "inputs":  # every input, for ops of unknown arity (custom.primitive)
+            else:  # "inputs": every input, for ops of unknown arity (custom.primitive)
                 values.append(tuple(self._saved_input(k, as_tensors) for k in range(len(self.edges))))
-            else:
-                values.append(self._saved_input(self.rule.input_names.index(name), as_tensors))
         return values
 
     def _saved_input(self, k, as_tensors):
         x = self.inputs[k]
-        if self.released:
-            if type(x) is weakref.ref:
-                raise errors.backward_twice(self._name)
-            return x  # a Python number survives the release
-        if not isinstance(x, Tensor):
+        if self.input_meta[k] is None:  # a Python number, kept even after a release
             return x
+        if self.released:
+            raise errors.backward_twice(self._name)
         if x._version_counter[0] != self.versions[k]:
             raise errors.modified_inplace(x, self._name, x._version_counter[0], self.versions[k])
         return x if as_tensors else x.array
@@ -104,10 +95,11 @@ class Node:
         return out
 
     def release(self):
-        """Free the saved values. Python numbers stay, tensors become weak references, so that a
-        drawing made afterwards still shows constants and detach cuts without keeping anything alive."""
+        """Free the saved values. What a drawing made afterwards needs stays: Python numbers, and weak
+        references to constant tensors (a tensor with an edge is found through its edge instead)."""
         if not self.released:
-            self.inputs = tuple(weakref.ref(x) if isinstance(x, Tensor) else x for x in self.inputs)
+            self.inputs = tuple([x if not isinstance(x, Tensor) else weakref.ref(x) if edge is None else None
+                                 for x, edge in zip(self.inputs, self.edges)])
             self.out = None
             self.released = True
 
@@ -115,13 +107,13 @@ class Node:
         """What backward will read of this op's values: ``"out"`` and input names (its saved tensors)."""
         names = []
         for slot, edge in enumerate(self.edges):
-            for name in self.rule.reads(slot) if edge is not None else ():
-                if (name == "out" or name in self.rule.input_names) and name not in names:
+            for name, kind, _ in self.rule.reads(slot) if edge is not None else ():
+                if kind in ("input", "out") and name not in names:
                     names.append(name)
         return names
 
     def kept_inputs(self):
-        """The inputs; after a release, the numbers and the tensors that are still alive (else None)."""
+        """The inputs; after a release, the numbers and the constant tensors still alive (else None)."""
         if not self.released:
             return self.inputs
         return tuple(x() if type(x) is weakref.ref else x for x in self.inputs)
@@ -218,7 +210,7 @@ def walk(roots, root_grads, xp, *, run_hooks=True):
     grads = {}  # node -> the gradient summed so far
     for root, g in zip(roots, root_grads):
         node = edge_to(root)
-        grads[node] = _add(grads.get(node), g)
+        grads[node] = g if node not in grads else grads[node] + g
     for node in backward_order(grads):
         g = grads.pop(node, None)
         if g is None:  # every path to it carried no gradient (a custom op without a VJP for it)
@@ -237,13 +229,10 @@ def walk(roots, root_grads, xp, *, run_hooks=True):
             if grad is None:
                 continue
             grad = _fit(xp, grad, node.input_meta[slot])
-            grads[edge] = _add(grads.get(edge), grad)
+            total = grads.get(edge)
+            grads[edge] = grad if total is None else total + grad
             sent.append((slot, edge, grad))
         yield node, g, sent
-
-
-def _add(total, g):
-    return g if total is None else total + g
 
 
 def _fit(xp, grad, meta):
@@ -251,7 +240,9 @@ def _fit(xp, grad, meta):
     shape, dtype = meta
     if grad.shape != shape:
         grad = sum_to(xp, grad, shape)
-    return xp.cast(grad, dtype)
+    if type(grad) is np.ndarray and grad.dtype == dtype:
+        return grad
+    return xp.cast(grad, dtype)  # numpy gives a scalar for 0-d math; a float32 leaf wants float32
 
 
 def _run_hook(hook, g, xp):
@@ -264,17 +255,23 @@ def _run_hook(hook, g, xp):
     return g if result is None else np.array(result.array)
 
 
-@contextlib.contextmanager
-def collector_paused():
-    """Pause Python's cyclic garbage collector: a backward walk allocates an array or two per node
-    but makes no reference cycles, so a collection it triggers frees nothing and only rescans the
-    whole recorded graph (benchmarks/PROFILE.md, workload E)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
+class backward_mode:  # noqa: N801  (used like a function: with backward_mode(create_graph):)
+    """What a backward pass runs under: grad mode on only to record it (create_graph), and Python's
+    cyclic garbage collector paused. The walk allocates an array or two per node but makes no
+    reference cycles, so a collection it triggered would free nothing and only rescan the whole
+    recorded graph (benchmarks/PROFILE.md, workload E)."""
+
+    def __init__(self, records):
+        self.records = records
+
+    def __enter__(self):
+        self.grad_mode, mode.enabled = mode.enabled, self.records
+        self.collecting = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc):
+        mode.enabled = self.grad_mode
+        if self.collecting:
             gc.enable()
 
 
@@ -285,13 +282,15 @@ def run_backward(roots, root_grads, xp, *, retain_graph, accumulate=True, captur
     Returns {node: gradient} for the nodes in ``capture`` (what ``autograd.grad`` asks for).
     """
     captured, leaf_grads, visited = {}, [], []
-    with set_grad_enabled(xp.records), collector_paused():
+    with backward_mode(xp.records):
         for node, g, _ in walk(roots, root_grads, xp):
             visited.append(node)
             if node in capture:
                 captured[node] = g
-            if accumulate and type(node) is AccumulateGrad and node.variable is not None:
-                leaf_grads.append((node.variable, g))
+            if accumulate and type(node) is AccumulateGrad:
+                leaf = node.variable
+                if leaf is not None:  # a leaf that died since still has its sink in the graph
+                    leaf_grads.append((leaf, g))
         # Who owns each gradient array: the seeds belong to the caller, and a view or an array
         # already given to one leaf must not become a second tensor's .grad.
         given = {id(g) for g in root_grads}
@@ -307,12 +306,12 @@ def run_backward(roots, root_grads, xp, *, retain_graph, accumulate=True, captur
 
 def accumulate_grad(leaf, g, xp, owned=False):
     """Add ``g`` into ``leaf.grad``. A first ``.grad`` takes ``g`` itself only when the walk owns it."""
-    if not xp.records:
-        g = Tensor._from_array(g if owned else g.copy())
-    if leaf._grad is None:
-        leaf._grad = g
-    elif xp.records or leaf._grad.requires_grad:
-        leaf._grad = leaf._grad + g
+    if xp.records:  # g is a recorded Tensor: .grad keeps its history (create_graph)
+        leaf._grad = g if leaf._grad is None else leaf._grad + g
+    elif leaf._grad is None:
+        leaf._grad = Tensor._from_array(g if owned else g.copy())
+    elif leaf._grad.requires_grad:
+        leaf._grad = leaf._grad + Tensor._from_array(g)
     else:  # in place, as PyTorch: x.grad stays the same tensor
-        leaf._grad.array += g.array
+        leaf._grad.array += g
         leaf._grad._version_counter[0] += 1
