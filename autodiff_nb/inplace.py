@@ -65,15 +65,10 @@ def _refuse_view_of_recorded(t):
 
 
 def _binary(ufunc, op):
-    """``x.add_(y)`` and friends: the recorded op, or straight into the array when nothing records."""
+    """``x.add_(y)`` and friends: the recorded op, or under no_grad the ufunc straight into the array."""
 
     def method(t, other, *, alpha=1):
         other = as_tensor_arg(other if alpha == 1 else other * alpha)
-        if not mode.enabled or not (t.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
-            # Nothing to record (an SGD step under no_grad): the fast path, no closures
-            _ufunc_into(ufunc, t.array, other)
-            t._version_counter[0] += 1
-            return t
         return inplace(t, lambda old: op(old, other), lambda array: _ufunc_into(ufunc, array, other), other)
 
     method.__name__ = op.__name__ + "_"
