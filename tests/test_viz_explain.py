@@ -104,3 +104,19 @@ def test_tape_table_lists_the_record_in_order():
 def test_explaining_a_constant_says_there_is_nothing_to_step_through():
     e = explain(torch.ones(3))
     assert e.lines == [] and "requires grad" in e.problem
+
+
+def test_explain_says_it_does_not_run_hooks_and_names_the_tensors_that_have_them():
+    x = torch.arange(4.0, requires_grad=True)
+    h = x * 3
+    h.retain_grad()
+    y = h.sum()
+    text = repr(explain(y)).splitlines()
+    assert text[1].startswith("hooks are not run here: h has a hook (register_hook or retain_grad)")
+    assert h.grad is None
+
+
+def test_explain_without_hooks_has_no_note():
+    x = torch.arange(4.0, requires_grad=True)
+    e = explain((x * x).sum())
+    assert e.note is None and "hook" not in repr(e)

@@ -160,3 +160,70 @@ def test_big_graph_steps_light_up_the_folded_part():
     assert len(w._drawn.nodes) <= 40 and w.n_steps == 302
     w.step = w.n_steps  # the last step writes x.grad; x lives in the folded part
     assert "fold0" in w._picture.value or "folded" in w._picture.value
+
+
+def test_the_panel_says_hooks_are_not_run_when_the_graph_has_some():
+    x = torch.arange(4.0, requires_grad=True)
+    h = x * 3
+    h.retain_grad()
+    x.register_hook(lambda g: g * 10)  # backward() would give x.grad = 30 · ones; the stepper shows 3
+    w = GraphWidget(h.sum())
+    assert "hooks are not run here: h, x have hooks" in w.explanation
+    w.step = w.n_steps
+    assert w.explanation.splitlines()[-1].startswith("hooks are not run here")
+    assert "hooks are not run here" in w._panel.value
+    np.testing.assert_array_equal(w.shown_grads["x"], [3, 3, 3, 3])
+    assert h.grad is None and x.grad is None
+
+
+def test_no_hooks_no_note():
+    x, y = chapter_y()
+    w = GraphWidget(y)
+    assert "hook" not in w.explanation
+    w.step = w.n_steps
+    assert "hook" not in w.explanation
+
+
+def test_a_custom_op_whose_gradient_goes_only_to_its_second_input_shows_it_on_the_second_edge():
+    from autodiff_nb.custom import defvjp, primitive
+    from autodiff_nb.viz.steps import StepState
+
+    @primitive
+    def f(a, b):
+        return a * b
+
+    defvjp(f, None, lambda g, ans, a, b: g * a)  # no VJP for input 0: only slot 1 gets a gradient
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = f(x, x).sum()
+    w = GraphWidget(y)
+    op = w._full.find("f", kind="op")[0]
+    step = next(s for s in w._run.steps if s.node_id == op.id)
+    assert list(step.sent) == [1]
+    w.step = step.number
+    state = StepState(w._run, w._full, w.step)
+    assert (op.id, 1) in state.edge_grads and (op.id, 0) not in state.edge_grads
+    np.testing.assert_array_equal(state.edge_grads[(op.id, 1)], [1, 2, 3])
+    assert "grad(x) += grad(f) through your vjp for f's input 1 = [1, 2, 3]" in w.explanation
+    w.step = w.n_steps
+    np.testing.assert_array_equal(w.shown_grads["x"], [1, 2, 3])
+    y.backward()
+    np.testing.assert_array_equal(x.grad.array, w.shown_grads["x"])
+
+
+def test_the_custom_ops_second_edge_carries_the_label_in_the_picture():
+    from autodiff_nb.custom import defvjp, primitive
+    from autodiff_nb.viz.dot import to_digraph
+    from autodiff_nb.viz.steps import StepState
+
+    @primitive
+    def f(a, b):
+        return a * b
+
+    defvjp(f, None, lambda g, ans, a, b: g * a)
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = GraphWidget(f(x, x).sum())
+    w.step = 2
+    source = to_digraph(w._drawn, state=StepState(w._run, w._drawn, 2)).source
+    into_f = [line for line in source.splitlines() if "-> op0" in line]
+    assert len(into_f) == 2
+    assert sum("← [1, 2, 3]" in line for line in into_f) == 1

@@ -15,6 +15,7 @@ from ..tensor import Tensor
 from . import markup
 from .dot import to_digraph
 from .graph import GraphDescription, build
+from .keywords import keywords_checked
 from .names import NameBook
 from .render import RendererMissing, render
 
@@ -31,21 +32,24 @@ def _check_tensors(tensors, who):
     return list(tensors)
 
 
-def describe(*tensors, names=None, max_nodes=DEFAULT_MAX_NODES, show_ops="short", since=None,
-             **_display) -> GraphDescription:
+@keywords_checked
+def describe(*tensors, names=None, values=True, grads=True, shapes=True, max_nodes=DEFAULT_MAX_NODES,
+             show_ops="short", since=None) -> GraphDescription:
     """The plain description of what ``tensors`` were computed from (see ``graph.GraphDescription``).
 
     >>> g = describe(y)
     >>> [n.label for n in g.find(role="leaf")]
     ['x']
 
-    Display options (``values=``, ``grads=``, ``shapes=``) are accepted and ignored: the description
-    always has everything, and the drawing chooses what to show.
+    It takes ``draw``'s keywords; the display ones (``values=``, ``grads=``, ``shapes=``) change
+    nothing here: the description always has everything, and the drawing chooses what to show. A
+    keyword neither knows is a TypeError, not silently ignored.
     """
     roots = _check_tensors(tensors, "describe")
     return build(roots, NameBook.from_caller(names, roots), max_nodes=max_nodes, show_ops=show_ops, since=since)
 
 
+@keywords_checked
 def draw(*tensors, names=None, values=True, grads=True, shapes=True, max_nodes=DEFAULT_MAX_NODES,
          show_ops="short", since=None) -> "Drawing":
     """Draw the graph behind ``tensors``: Jupyter shows it as SVG.

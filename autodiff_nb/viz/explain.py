@@ -10,13 +10,15 @@ backward from y, seed grad(y) = 1
    with grad(dot) = 2, x = [0, 1, 2, 3]
 3. AccumulateGrad: x.grad += [0, 4, 8, 12]
 
-Nothing here touches ``.grad``: the numbers come from ``tape.walk`` on private copies.
+Nothing here touches ``.grad``: the numbers come from ``tape.walk`` on private copies, and user
+hooks (``register_hook``, ``retain_grad``) are not run; the text says so when the graph has any.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from . import markup
+from .keywords import keywords_checked
 from .preview import preview, shape_text
 
 @dataclass
@@ -67,16 +69,20 @@ def _step_text(step, desc, received):
 
 
 class Explanation:
-    """The steps of a backward pass as text: ``.lines`` (one per step), ``.where``, ``str()``."""
+    """The steps of a backward pass as text: ``.lines`` (one per step), ``.where``, ``str()``.
 
-    def __init__(self, header, texts, problem=None):
+    ``.note`` says when the graph has hooks, which these steps do not run (else None).
+    """
+
+    def __init__(self, header, texts, problem=None, note=None):
         self.header = header
         self.lines = [t.line for t in texts]
         self.where = [t.where for t in texts]
         self.problem = problem
+        self.note = note
 
     def __repr__(self):
-        out = [self.header]
+        out = [self.header] + ([self.note] if self.note else [])
         for i, (line, where) in enumerate(zip(self.lines, self.where), start=1):
             out.append(f"{i}. {line}")
             if where:
@@ -179,6 +185,7 @@ class TapeTable:
 
 
 # ------------------------------------------------------------------------------ public entry points
+@keywords_checked
 def explain(tensor, names=None, gradient=None) -> Explanation:
     """The backward pass from ``tensor``, step by step, with the numbers (``.grad`` untouched).
 
@@ -186,13 +193,14 @@ def explain(tensor, names=None, gradient=None) -> Explanation:
     """
     from .names import NameBook
     from .graph import build
-    from .steps import backward_steps
+    from .steps import backward_steps, hooks_note
 
     desc = build([tensor], NameBook.from_caller(names, [tensor]))
     run = backward_steps([tensor], desc, None if gradient is None else [gradient])
-    return Explanation(seed_header(run, desc), step_texts(run, desc), run.problem)
+    return Explanation(seed_header(run, desc), step_texts(run, desc), run.problem, hooks_note(run))
 
 
+@keywords_checked
 def tape_table(tensor, names=None) -> TapeTable:
     """The recorded ops behind ``tensor`` in record order: inputs, output, what backward will read."""
     from .names import NameBook

@@ -2,7 +2,8 @@
 
 ``tape.walk`` is the engine's own backward loop; it yields each step and writes nothing, so the
 stepper sees exactly what ``backward()`` would do without touching any ``.grad`` or freeing the
-graph. Hooks are not run: a ``retain_grad`` hook would write the learner's ``.grad``.
+graph. Hooks are not run: a ``retain_grad`` hook would write the learner's ``.grad``. The run says
+which tensors have hooks (``BackwardRun.hooked``), so the stepper and ``explain`` can say so.
 
 >>> x = arange(4.0, requires_grad=True)
 >>> y = 2 * dot(x, x)
@@ -40,6 +41,18 @@ class BackwardRun:
     steps: list
     seeds: dict  # root node id -> the gradient the walk started from
     problem: str | None = None  # why there are no steps (graph freed, nothing requires grad ...)
+    hooked: list = field(default_factory=list)  # labels of the tensors whose hooks the walk skipped
+
+
+def hooks_note(run) -> str | None:
+    """The line that says the stepper skipped the user's hooks, or None when there were none."""
+    if not run.hooked:
+        return None
+    names = ", ".join(run.hooked)
+    one = len(run.hooked) == 1
+    return (f"hooks are not run here: {names} {'has a hook' if one else 'have hooks'} (register_hook or "
+            f"retain_grad). backward() runs {'it' if one else 'them'}; these steps work on copies and never "
+            "write .grad, so a hook that changes a gradient changes backward()'s numbers, not these.")
 
 
 def backward_steps(roots, desc, gradients=None) -> BackwardRun:
@@ -52,18 +65,20 @@ def backward_steps(roots, desc, gradients=None) -> BackwardRun:
         arr = np.ones_like(root.array) if g is None else np.array(getattr(g, "array", g), dtype=root.array.dtype)
         root_arrays.append(arr)
         seeds[root_id] = arr.copy()
-    steps = []
+    steps, hooked = [], []
     walk = tape.walk([r for r, _ in live], root_arrays, NumpyMath, run_hooks=False)
     try:
         for number, (node, grad_in, sent) in enumerate(walk, start=1):
             steps.append(_step(number, node, grad_in, sent, desc, live))
+            if node.pre_hooks:
+                hooked.append(_hooked_label(steps[-1], desc))
     except RuntimeError as err:
         # A graph freed by an earlier backward, or a value changed in place: say so, no traceback.
         # The engine's messages end with a line that names the fix; that is the one worth showing.
         return BackwardRun([], seeds, str(err).strip().splitlines()[-1])
     finally:
         walk.close()  # the walk switches grad mode off while it runs; closing restores it
-    return BackwardRun(steps, seeds)
+    return BackwardRun(steps, seeds, hooked=hooked)
 
 
 def _step(number, node, grad_in, sent, desc, live):
@@ -76,6 +91,17 @@ def _step(number, node, grad_in, sent, desc, live):
     record = node if isinstance(node, tape.Node) else None
     sent = {slot: _copy(g) for slot, _, g in sent}
     return Step(number, node_id or "fold0", node.name(), _copy(grad_in), sent, record)
+
+
+def _hooked_label(step, desc):
+    """The tensor a hook belongs to: an op's output (its hooks sit on its Node), or the leaf."""
+    try:
+        node = desc.node(step.node_id)
+    except KeyError:  # the folded part of a big graph
+        return "a tensor"
+    if node.kind == "op":
+        node = desc.output_of(node.id) or node
+    return node.label
 
 
 def _copy(g):

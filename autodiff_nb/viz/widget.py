@@ -20,9 +20,19 @@ from . import markup
 from .dot import to_digraph
 from .explain import TapeTable, seed_header, step_texts, tape_rows
 from .graph import build, fold
+from .keywords import check_keywords
 from .names import NameBook
 from .render import RendererMissing, render
-from .steps import StepState, backward_steps
+from .steps import StepState, backward_steps, hooks_note
+
+
+_OPTIONS = ["tensor", "names", "gradient", "max_nodes", "show_ops", "interval"]
+
+
+def _public_traits():
+    # children are ours to set; comm, log and keys are the widget machinery's
+    return sorted(name for name in GraphWidget.class_trait_names()
+                  if not name.startswith("_") and name not in ("children", "comm", "log", "keys"))
 
 
 class GraphWidget(widgets.VBox):
@@ -37,15 +47,21 @@ class GraphWidget(widgets.VBox):
 
     def __init__(self, tensor, names=None, *, gradient=None, max_nodes=200, show_ops="short", interval=1200,
                  **kwargs):
+        # The rest are traits: ours (values=False ...) and the box's (layout=...). Anything else
+        # would only be a warning from traitlets, so a misspelled option would silently do nothing.
+        check_keywords("GraphWidget", kwargs, _OPTIONS + _public_traits())
+        start = kwargs.pop("step", 0)  # a step is only valid once the walk has run
         super().__init__(**kwargs)
         self._full = build([tensor], NameBook.from_caller(names, [tensor]), show_ops=show_ops)
         self._drawn = fold(self._full, max_nodes) if len(self._full.nodes) > max_nodes else self._full
         self._run = backward_steps([tensor], self._full, None if gradient is None else [gradient])
         self._texts = step_texts(self._run, self._full)
         self._header = seed_header(self._run, self._full)
+        self._hooks_note = hooks_note(self._run)
         self._table = TapeTable(tape_rows(self._drawn), self._drawn.hidden_ops)
         self._svg_cache = {}
         self._build_view(interval)
+        self.step = start
         self.observe(self._refresh, names=["step", "values", "grads", "shapes"])
         self._refresh()
 
@@ -78,13 +94,14 @@ class GraphWidget(widgets.VBox):
 
     def _explanation_lines(self):
         n, k = self.n_steps, self.step
+        note = [self._hooks_note] if self._hooks_note else []
         if self._run.problem:
             return [f"No backward steps: {self._run.problem}"]
         if k == 0:
             return [f"Step 0 of {n}: the forward pass, as recorded on the tape.",
-                    f"Step forward to walk it backwards: {self._header}."]
+                    f"Step forward to walk it backwards: {self._header}."] + note
         text = self._texts[k - 1]
-        return [f"Step {k} of {n}: {text.line}"] + ([text.where] if text.where else [])
+        return [f"Step {k} of {n}: {text.line}"] + ([text.where] if text.where else []) + note
 
     # ------------------------------------------------------------------ the view
     def _build_view(self, interval):
