@@ -217,14 +217,18 @@ def randn_like(t, *, dtype=None, requires_grad=False, generator=None):
     return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, generator=generator)
 
 
+def _number(v):
+    return v.item() if isinstance(v, Tensor) else v
+
+
 def arange(start, end=None, step=1, *, dtype=None, requires_grad=False, device=None):
     """``arange(4.0)`` -> tensor([0., 1., 2., 3.]); integer arguments give int64."""
     if end is None:
         start, end = 0, start
-    values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = _number(start), _number(end), _number(step)
     if dtype is None:
-        dtype = dtypes.float32 if any(isinstance(v, builtins.float) for v in values) else dtypes.int64
-    start, end, step = values
+        floats = isinstance(start, builtins.float) or isinstance(end, builtins.float) or isinstance(step, builtins.float)
+        dtype = dtypes.float32 if floats else dtypes.int64
     if step == 0:
         raise RuntimeError("step must be nonzero")
     arr = np.arange(start, end, step, dtype=np.float64).astype(dtypes.as_dtype(dtype).numpy)

@@ -36,11 +36,17 @@ class Node:
         self.rule = rule
         self.params = params  # the op's named parameters (dims, keepdim ...), read by its VJPs
         self._name = name
-        # per input (None for a Python number): where its gradient goes (None for a constant too),
-        # the shape and dtype its gradient must have, and its version now, to check at backward
-        self.edges = tuple([edge_to(x) if isinstance(x, Tensor) else None for x in inputs])
-        self.input_meta = tuple([(x.array.shape, x.array.dtype) if isinstance(x, Tensor) else None for x in inputs])
-        self.versions = tuple([x._version_counter[0] if isinstance(x, Tensor) else None for x in inputs])
+        edges, meta, versions = [], [], []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                edges.append(edge_to(x))  # where its gradient goes: None for a constant
+                meta.append((x.array.shape, x.array.dtype))  # the form its gradient must come back in
+                versions.append(x._version_counter[0])  # backward checks it was not changed since
+            else:  # a Python number
+                edges.append(None)
+                meta.append(None)
+                versions.append(None)
+        self.edges, self.input_meta, self.versions = tuple(edges), tuple(meta), tuple(versions)
         self.seq = next(_next_seq)  # after edge_to above: a leaf's AccumulateGrad is numbered before this node
         # References, not copies: backward reads them and drawings show them. A backward without
         # retain_graph frees them (release), as PyTorch frees saved tensors.
@@ -98,8 +104,13 @@ class Node:
         """Free the saved values. What a drawing made afterwards needs stays: Python numbers, and weak
         references to constant tensors (a tensor with an edge is found through its edge instead)."""
         if not self.released:
-            self.inputs = tuple([x if not isinstance(x, Tensor) else weakref.ref(x) if edge is None else None
-                                 for x, edge in zip(self.inputs, self.edges)])
+            kept = []
+            for x, edge in zip(self.inputs, self.edges):
+                if not isinstance(x, Tensor):
+                    kept.append(x)
+                else:
+                    kept.append(weakref.ref(x) if edge is None else None)
+            self.inputs = tuple(kept)
             self.out = None
             self.released = True
 
@@ -186,8 +197,11 @@ def backward_order(roots):
             if edge is not None and edge not in seen:
                 seen.add(edge)
                 order.append(edge)
-    order.sort(key=operator.attrgetter("seq"), reverse=True)
+    order.sort(key=_record_order, reverse=True)
     return order
+
+
+_record_order = operator.attrgetter("seq")
 
 
 def sum_to(xp, grad, shape):
@@ -293,7 +307,7 @@ def run_backward(roots, root_grads, xp, *, retain_graph, accumulate=True, captur
                     leaf_grads.append((leaf, g))
         # Who owns each gradient array: the seeds belong to the caller, and a view or an array
         # already given to one leaf must not become a second tensor's .grad.
-        given = {id(g) for g in root_grads}
+        given = set(map(id, root_grads))
         for leaf, g in leaf_grads:
             owned = not xp.records and g.base is None and id(g) not in given
             given.add(id(g))
