@@ -2,7 +2,7 @@
 
 Turn them on with ``%load_ext autodiff_nb``. The magics only parse their arguments and display what
 the library returns -- ``autodiff_nb.viz.draw``, ``viz.tape_table``, ``viz.explain``,
-``viz.GraphWidget``, ``autograd.gradcheck``, ``autograd.grad`` -- so everything a magic shows can
+``viz.GraphWidget``, ``viz.show_rule``, ``autograd.gradcheck``, ``autograd.grad`` -- so everything a magic shows can
 also be had from plain Python. ``%autodiff help`` lists the subcommands.
 
 Expressions are evaluated in your namespace. Where you have not defined a name yourself, the
@@ -85,6 +85,12 @@ def _build_parsers():
         hint="name the variables after 'wrt', e.g. %autodiff grad (w * x).sum() wrt w, x")
     grad.add_argument("expr", metavar="EXPR", help="a scalar tensor expression")
     grad.add_argument("names", metavar="NAME", nargs="+", help="the variables to differentiate by")
+
+    rule = p["rule"] = _Parser(
+        "%autodiff rule", "One gradient rule of the engine's table (ops.RULES), read live: its grad_fn name, "
+        "its forward, and per input the VJP's source and the words explain prints.", "%autodiff rule mul",
+        hint="NAME is an op of the table (mul, matmul, sum ...) or a grad_fn name (MulBackward0)")
+    rule.add_argument("name", metavar="NAME", help="an op (mul, matmul, sum) or a grad_fn name (MulBackward0)")
 
     help_ = p["help"] = _Parser("%autodiff help", "Usage of every subcommand, or all about one.",
                                 "%autodiff help check")
@@ -222,7 +228,7 @@ def parse_line(line):
     elif sub == "grad":
         expr, names = _split_wrt(rest, parser)
         positionals = [expr, *names]
-    elif sub == "help":
+    elif sub in ("help", "rule"):
         positionals = rest.split()
     else:
         positionals = [rest] if rest else []
@@ -382,6 +388,17 @@ class AutodiffMagics(Magics):
         if parser is None:
             raise usage_error(PARSERS["help"], f"no subcommand {args.topic!r}")
         print(parser.format_help().rstrip())
+
+    def _rule(self, args):
+        from .ops import RULES
+        from .viz.rules import close_rule_names, rule_key, show_rule
+
+        if rule_key(args.name) is None:
+            close = close_rule_names(args.name)
+            raise usage_error(PARSERS["rule"], f"no rule {args.name!r} in the table",
+                              f"did you mean {' or '.join(close)}?" if close else
+                              "the rules are: " + ", ".join(RULES))
+        print(show_rule(args.name))
 
     def _graph(self, args):
         from . import viz

@@ -130,6 +130,8 @@ def test_grad_splits_at_the_last_top_level_wrt():
     ("grad x.sum() wrt", "missing the variable names", "wrt"),
     ("grad x.sum() wrt x[0]", "'x[0]' is not a variable name", "plain names"),
     ("check f (x", "cannot read 'f (x' as Python: a bracket or quote is not closed", "parenthesised"),
+    ("rule", "required: NAME", "grad_fn name"),
+    ("rule mul sum", "unrecognized arguments: sum", "grad_fn name"),
 ])
 def test_mistakes_are_usage_errors_with_usage_and_hint(line, problem, hint):
     with pytest.raises(UsageError) as caught:
@@ -453,3 +455,66 @@ def test_cell_hands_the_drawing_its_cut_when_draw_can_limit_itself(ip, monkeypat
     assert seen["tensor"] is y
     mul_in_cell = y.grad_fn.edges[0]
     assert h.grad_fn.seq < seen["since"] < mul_in_cell.seq < y.grad_fn.seq
+
+
+# ----------------------------------------------------------------------------- %autodiff rule
+def test_rule_mul_prints_its_grad_fn_name_forward_and_each_inputs_vjp_and_words(ip):
+    text = ok(ip, "%autodiff rule mul").text
+    assert text.splitlines() == [
+        "mul: MulBackward0",
+        "forward: np.multiply",
+        "backward, per input (g is the gradient that reached the output):",
+        "  a: lambda xp, g, b: g * b",
+        "     words: {b} · {g}",
+        "  b: lambda xp, g, a: g * a",
+        "     words: {a} · {g}",
+    ]
+
+
+def test_rule_source_is_read_live_from_the_table():
+    import inspect
+
+    from autodiff_nb import ops
+    from autodiff_nb.viz.rules import show_rule
+
+    table = " ".join(inspect.getsource(ops).split())
+    for key, rule in ops.RULES.items():
+        shown = show_rule(key)
+        assert shown.name == rule.name
+        for (name, vjp_text, words), vjp in zip(shown.inputs, rule.vjps):
+            if vjp is not None and vjp.__name__ == "<lambda>":
+                assert vjp_text.startswith("lambda ") and vjp_text in table, (key, name, vjp_text)
+            assert words == rule.words[rule.input_names.index(name)]
+
+
+def test_rule_shows_named_helpers_by_signature_and_lambda_forwards_trimmed(ip):
+    matmul = ok(ip, "%autodiff rule matmul").text
+    assert "matmul: UnsafeViewBackward0" in matmul and "forward: np.matmul" in matmul
+    assert "  a: _matmul_a_vjp(xp, g, b, a_shape)" in matmul
+    total = ok(ip, "%autodiff rule sum").text
+    assert "forward: lambda a, dims, keepdim: a.sum(axis=dims, keepdims=keepdim)" in total
+    assert "  a: lambda xp, g, dims, keepdim, a_shape: _unreduce(xp, g, dims, keepdim, a_shape)" in total
+    where = ok(ip, "%autodiff rule where").text
+    assert "  condition: no gradient" in where
+    assert "tensors (every input; i is its position): _cat_vjp(xp, g, i, dim, sizes)" in ok(ip, "%autodiff rule cat").text
+
+
+def test_rule_takes_a_grad_fn_name_too(ip):
+    assert ok(ip, "%autodiff rule MulBackward0").text == ok(ip, "%autodiff rule mul").text
+
+
+def test_an_unknown_rule_is_a_usage_error_with_the_close_names(ip):
+    message = usage_error(ip, "%autodiff rule mull")
+    problem, usage, hint = message.splitlines()
+    assert problem == "no rule 'mull' in the table"
+    assert usage == "usage: %autodiff rule NAME"
+    assert hint.startswith("hint: did you mean mul")
+    assert "the rules are: add, sub" in usage_error(ip, "%autodiff rule zzzzzz")
+
+
+def test_a_lambda_sharing_its_line_with_another_is_cut_out_alone():
+    from autodiff_nb.viz.rules import code_text
+
+    pair = (lambda a: a + 1, lambda a: a * 2)
+    assert [code_text(f) for f in pair] == ["lambda a: a + 1", "lambda a: a * 2"]
+    assert code_text(len) == "len(obj, /)"

@@ -14,6 +14,7 @@ from .drawing import Drawing, describe, draw  # noqa: F401
 from .explain import Explanation, TapeTable, explain, tape_table  # noqa: F401
 from .graph import GraphDescription, GraphEdge, GraphNode  # noqa: F401
 from .render import RendererMissing, find_renderers  # noqa: F401
+from .rules import RuleText, show_rule  # noqa: F401
 
 
 def __getattr__(name):
@@ -25,5 +26,5 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["draw", "describe", "explain", "tape_table", "GraphWidget", "Drawing", "GraphDescription",
-           "GraphNode", "GraphEdge", "Explanation", "TapeTable", "RendererMissing", "find_renderers"]
+__all__ = ["draw", "describe", "explain", "tape_table", "GraphWidget", "show_rule", "Drawing", "GraphDescription",
+           "GraphNode", "GraphEdge", "Explanation", "TapeTable", "RuleText", "RendererMissing", "find_renderers"]
