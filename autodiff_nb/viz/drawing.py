@@ -18,18 +18,23 @@ from .graph import GraphDescription, build
 from .keywords import keywords_checked
 from .names import NameBook
 from .render import RendererMissing, render
+from .values import as_tensors
 
 DEFAULT_MAX_NODES = 200
 
 
-def _check_tensors(tensors, who):
-    if not tensors:
+def roots_and_names(objects, names, who):
+    """The tensors to draw (a micrograd-style value is replayed: see ``values``) and their names."""
+    if not objects:
         raise TypeError(f"{who}() needs at least one tensor, e.g. {who}(y)")
+    tensors, names = as_tensors(objects, names, who)
     for t in tensors:
         if not isinstance(t, Tensor):
             raise TypeError(f"{who}() takes tensors, got {type(t).__name__}; pass the result of a "
-                            f"computation, e.g. y = 2 * torch.dot(x, x), then {who}(y)")
-    return list(tensors)
+                            f"computation, e.g. y = 2 * torch.dot(x, x), then {who}(y)\n"
+                            "A scalar engine's values work too when they have .data, .grad, ._prev and ._op "
+                            "(see autodiff_nb.viz.values).")
+    return tensors, names
 
 
 @keywords_checked
@@ -45,7 +50,7 @@ def describe(*tensors, names=None, values=True, grads=True, shapes=True, max_nod
     nothing here: the description always has everything, and the drawing chooses what to show. A
     keyword neither knows is a TypeError, not silently ignored.
     """
-    roots = _check_tensors(tensors, "describe")
+    roots, names = roots_and_names(tensors, names, "describe")
     return build(roots, NameBook.from_caller(names, roots), max_nodes=max_nodes, show_ops=show_ops, since=since)
 
 
@@ -60,7 +65,7 @@ def draw(*tensors, names=None, values=True, grads=True, shapes=True, max_nodes=D
     "full" (``MulBackward0``) or "both"; ``since`` (a ``Node.seq``) folds the ops recorded before
     it, so ``%%autodiff`` can draw only what its cell ran.
     """
-    roots = _check_tensors(tensors, "draw")
+    roots, names = roots_and_names(tensors, names, "draw")
     desc = build(roots, NameBook.from_caller(names, roots), max_nodes=max_nodes, show_ops=show_ops, since=since)
     return Drawing(desc, values=values, grads=grads, shapes=shapes)
 

@@ -191,10 +191,12 @@ def explain(tensor, names=None, gradient=None) -> Explanation:
 
     ``gradient`` seeds a non-scalar output (default: ones, like ``y.sum().backward()``).
     """
-    from .names import NameBook
+    from .drawing import roots_and_names
     from .graph import build
+    from .names import NameBook
     from .steps import backward_steps, hooks_note
 
+    (tensor,), names = roots_and_names([tensor], names, "explain")
     desc = build([tensor], NameBook.from_caller(names, [tensor]))
     run = backward_steps([tensor], desc, None if gradient is None else [gradient])
     return Explanation(seed_header(run, desc), step_texts(run, desc), run.problem, hooks_note(run))
@@ -203,8 +205,10 @@ def explain(tensor, names=None, gradient=None) -> Explanation:
 @keywords_checked
 def tape_table(tensor, names=None) -> TapeTable:
     """The recorded ops behind ``tensor`` in record order: inputs, output, what backward will read."""
-    from .names import NameBook
+    from .drawing import roots_and_names
     from .graph import build
+    from .names import NameBook
 
+    (tensor,), names = roots_and_names([tensor], names, "tape_table")
     desc = build([tensor], NameBook.from_caller(names, [tensor]))
     return TapeTable(tape_rows(desc))

@@ -18,6 +18,7 @@ import traitlets
 
 from . import markup
 from .dot import to_digraph
+from .drawing import roots_and_names
 from .explain import TapeTable, seed_header, step_texts, tape_rows
 from .graph import build, fold
 from .keywords import check_keywords
@@ -51,6 +52,7 @@ class GraphWidget(widgets.VBox):
         # would only be a warning from traitlets, so a misspelled option would silently do nothing.
         check_keywords("GraphWidget", kwargs, _OPTIONS + _public_traits())
         start = kwargs.pop("step", 0)  # a step is only valid once the walk has run
+        (tensor,), names = roots_and_names([tensor], names, "GraphWidget")
         super().__init__(**kwargs)
         self._full = build([tensor], NameBook.from_caller(names, [tensor]), show_ops=show_ops)
         self._drawn = fold(self._full, max_nodes) if len(self._full.nodes) > max_nodes else self._full
