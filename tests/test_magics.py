@@ -499,6 +499,12 @@ def test_rule_shows_named_helpers_by_signature_and_lambda_forwards_trimmed(ip):
     assert "tensors (every input; i is its position): _cat_vjp(xp, g, i, dim, sizes)" in ok(ip, "%autodiff rule cat").text
 
 
+def test_the_rules_module_docstring_is_the_live_mul_rule():
+    from autodiff_nb.viz import rules
+
+    assert doctest.testmod(rules).failed == 0
+
+
 def test_rule_takes_a_grad_fn_name_too(ip):
     assert ok(ip, "%autodiff rule MulBackward0").text == ok(ip, "%autodiff rule mul").text
 

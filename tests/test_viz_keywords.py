@@ -49,3 +49,11 @@ def test_the_checked_functions_keep_their_signatures():
 
     assert "since" in inspect.signature(viz.draw).parameters  # %%autodiff looks for it
     assert viz.draw.__doc__.startswith("Draw the graph behind")
+
+
+def test_the_keywords_module_docstring_example_runs():
+    import doctest
+
+    from autodiff_nb.viz import keywords
+
+    assert doctest.testmod(keywords).failed == 0
