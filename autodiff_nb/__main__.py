@@ -1,7 +1,10 @@
 """Command line: ``python -m autodiff_nb chapters DIR`` and ``python -m autodiff_nb nbval-sanitize``.
 
-``chapters DIR`` copies the chapter notebooks shipped inside the package into DIR, so a student gets
-them without cloning the repository; it never overwrites a file unless given ``--force``.
+``chapters DIR`` copies the chapter notebooks into DIR, so a student gets them without cloning the
+repository; it never overwrites a file unless given ``--force``. An installed wheel carries them in
+``autodiff_nb/data/chapters/`` (setup.py copies them in at build time). An editable install
+(``pip install -e .``) carries no copy: the package then lives in a checkout, and the notebooks are the
+checkout's top-level ``chapters/`` folder, next to ``pyproject.toml``.
 
 ``nbval-sanitize`` prints the path of the nbval sanitize file shipped with the package, for course
 authors who validate their own notebooks::
@@ -18,13 +21,29 @@ from pathlib import Path
 PACKAGE = "autodiff_nb"
 
 
+def chapter_folders():
+    """Where the chapters may be, in the order they are looked for.
+
+    First the copy inside the package (an installed wheel). Then, when the package is the
+    ``autodiff_nb/`` folder of a checkout (an editable install), the checkout's ``chapters/``: the
+    folder beside the package, recognised by the ``pyproject.toml`` beside it too.
+    """
+    folders = [resources.files(PACKAGE) / "data" / "chapters"]
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file():
+        folders.append(checkout / "chapters")
+    return folders
+
+
 def shipped_chapters():
-    """The chapter notebooks inside the installed package, sorted by name (resource objects)."""
-    folder = resources.files(PACKAGE) / "data" / "chapters"
-    if not folder.is_dir():
-        return []
-    return sorted((item for item in folder.iterdir() if item.name.endswith(".ipynb") and item.is_file()),
-                  key=lambda item: item.name)
+    """The chapter notebooks of the first folder of ``chapter_folders()`` that holds any, sorted by name."""
+    for folder in chapter_folders():
+        if not folder.is_dir():
+            continue
+        notebooks = [item for item in folder.iterdir() if item.name.endswith(".ipynb") and item.is_file()]
+        if notebooks:
+            return sorted(notebooks, key=lambda item: item.name)
+    return []
 
 
 def copy_chapters(destination: Path, force: bool = False, out=None, err=None) -> int:
@@ -33,10 +52,10 @@ def copy_chapters(destination: Path, force: bool = False, out=None, err=None) ->
     err = err or sys.stderr
     chapters = shipped_chapters()
     if not chapters:
-        print(f"error: this installation of {PACKAGE} carries no chapter notebooks "
-              f"(looked in {resources.files(PACKAGE) / 'data' / 'chapters'}).\n"
-              f"Reinstall the package (pip install --force-reinstall {PACKAGE}) or take the notebooks "
-              "from the repository's chapters/ folder.", file=err)
+        looked = "\n".join(f"  {folder}" for folder in chapter_folders())
+        print(f"error: this installation of {PACKAGE} carries no chapter notebooks. Looked in:\n{looked}\n"
+              f"Reinstall the package (pip install --force-reinstall {PACKAGE}), or, in a checkout of the "
+              "repository, restore its chapters/ folder (git checkout -- chapters).", file=err)
         return 1
     if destination.exists() and not destination.is_dir():
         print(f"error: {destination} exists and is not a folder; give a folder to copy the chapters into.",

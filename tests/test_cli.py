@@ -1,8 +1,11 @@
 """``python -m autodiff_nb``: copying the shipped chapters, and the shipped nbval sanitize file.
 
 The CLI runs in a subprocess with the interpreter running the tests (``make test`` runs them with the
-.venv's python, where autodiff_nb is installed). Copy behaviour is checked against a staged copy of
-the package that carries two small notebooks, so it does not depend on which chapters exist yet.
+.venv's python, where autodiff_nb is installed editable). Copy behaviour is checked against a staged
+copy of the package that carries two small notebooks, so it does not depend on which chapters exist:
+staged as a wheel installs it (the notebooks in ``autodiff_nb/data/chapters/``) and as a checkout
+(no copy in the package; the notebooks in ``chapters/`` beside it, next to ``pyproject.toml``).
+tests/test_packaging.py builds and installs the real wheel.
 """
 import re
 import shutil
@@ -30,20 +33,37 @@ def small_notebook(title):
     return nbformat.writes(nb)
 
 
-@pytest.fixture
-def staged(tmp_path):
-    """A copy of the package whose data/chapters holds two known notebooks; run the CLI from its root."""
-    root = tmp_path / "staged"
-    shutil.copytree(PACKAGE_SOURCE, root / "autodiff_nb", symlinks=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "chapters"))
-    chapters = root / "autodiff_nb" / "data" / "chapters"
-    chapters.mkdir(parents=True)
-    (chapters / "01_first.ipynb").write_text(small_notebook("First"))
-    (chapters / "02_second.ipynb").write_text(small_notebook("Second"))
-    (chapters / "notes.txt").write_text("not a notebook")
+def stage_package(root):
+    """Copy the package into ``root``; running the CLI from ``root`` imports this copy."""
+    shutil.copytree(PACKAGE_SOURCE, root / "autodiff_nb", ignore=shutil.ignore_patterns("__pycache__"))
+    assert not (root / "autodiff_nb" / "data" / "chapters").exists(), "the source package carries no chapters"
     found = subprocess.run([sys.executable, "-c", "import autodiff_nb; print(autodiff_nb.__file__)"],
                            cwd=root, capture_output=True, text=True, check=True).stdout.strip()
     assert Path(found).parent == root / "autodiff_nb", "the staged package must shadow the installed one"
+    return root
+
+
+def write_chapters(folder, *titles):
+    folder.mkdir(parents=True)
+    for number, title in enumerate(titles, 1):
+        (folder / f"{number:02d}_{title.lower()}.ipynb").write_text(small_notebook(title))
+    (folder / "notes.txt").write_text("not a notebook")
+
+
+@pytest.fixture
+def staged(tmp_path):
+    """The package as a wheel installs it: data/chapters holds two known notebooks. Run the CLI from its root."""
+    root = stage_package(tmp_path / "staged")
+    write_chapters(root / "autodiff_nb" / "data" / "chapters", "First", "Second")
+    return root
+
+
+@pytest.fixture
+def checkout(tmp_path):
+    """The package as an editable install sees it: no copy inside; chapters/ and pyproject.toml beside it."""
+    root = stage_package(tmp_path / "checkout")
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+    write_chapters(root / "chapters", "First", "Second")
     return root
 
 
@@ -96,15 +116,55 @@ def test_chapters_into_a_path_that_is_a_file_says_so(staged, tmp_path):
     assert "is not a folder" in result.stderr
 
 
+def test_chapters_of_a_checkout_are_its_top_level_chapters_folder(checkout, tmp_path):
+    target = tmp_path / "course"
+    result = run_cli("chapters", target, cwd=checkout)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in target.iterdir()) == ["01_first.ipynb", "02_second.ipynb"]
+    for name in ("01_first.ipynb", "02_second.ipynb"):
+        assert (target / name).read_bytes() == (checkout / "chapters" / name).read_bytes()
+    assert not (checkout / "autodiff_nb" / "data" / "chapters").exists(), "nothing is copied into the package"
+
+
+def test_chapters_inside_the_package_come_before_the_checkouts(checkout, tmp_path):
+    write_chapters(checkout / "autodiff_nb" / "data" / "chapters", "Packaged")
+    result = run_cli("chapters", tmp_path / "course", cwd=checkout)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "course").iterdir()) == ["01_packaged.ipynb"]
+
+
+def test_a_checkout_without_chapters_says_where_it_looked(checkout, tmp_path):
+    shutil.rmtree(checkout / "chapters")
+    result = run_cli("chapters", tmp_path / "course", cwd=checkout)
+    assert result.returncode == 1
+    assert "carries no chapter notebooks" in result.stderr and "Traceback" not in result.stderr
+    assert str(checkout / "autodiff_nb" / "data" / "chapters") in result.stderr
+    assert str(checkout / "chapters") in result.stderr
+    assert "git checkout -- chapters" in result.stderr
+    assert not (tmp_path / "course").exists()
+
+
+def test_an_installed_package_without_chapters_never_looks_beside_itself(tmp_path):
+    # Without a pyproject.toml beside it the package is not a checkout: a chapters/ folder there
+    # (another project's, in site-packages) is not ours.
+    root = stage_package(tmp_path / "site-packages")
+    write_chapters(root / "chapters", "Someone", "Else")
+    result = run_cli("chapters", tmp_path / "course", cwd=root)
+    assert result.returncode == 1
+    assert "carries no chapter notebooks" in result.stderr and "Traceback" not in result.stderr
+    assert str(root / "chapters") not in result.stderr
+    assert "pip install --force-reinstall autodiff_nb" in result.stderr
+
+
 def test_chapters_from_the_installed_package_are_the_repositorys_chapters(tmp_path):
-    expected = sorted(p.name for p in (REPO / "chapters").glob("*.ipynb"))
+    # make test runs the .venv's editable install: it reads the repository's chapters/ itself.
+    expected = sorted((REPO / "chapters").glob("*.ipynb"))
+    assert expected, f"no notebooks in {REPO / 'chapters'}"
     result = run_cli("chapters", tmp_path / "out", cwd=tmp_path)
-    if expected:
-        assert result.returncode == 0, result.stderr
-        assert sorted(p.name for p in (tmp_path / "out").iterdir()) == expected
-    else:  # before the chapters are written: a clear message, not a traceback
-        assert result.returncode == 1
-        assert "carries no chapter notebooks" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [p.name for p in expected]
+    for chapter in expected:
+        assert (tmp_path / "out" / chapter.name).read_bytes() == chapter.read_bytes()
 
 
 def test_no_command_prints_usage():
