@@ -32,11 +32,14 @@ def _seeds(outputs, grad_outputs, create_graph):
             if out.array.size != 1:
                 raise errors.not_scalar(out.array.shape)
             g = np.array(1, dtype=out.array.dtype).reshape(out.array.shape)  # np.ones is Python around two calls
+        elif not isinstance(g, Tensor):
+            g = np.asarray(g, dtype=out.array.dtype)
+        if g.shape != out.array.shape:
+            raise errors.bad_gradient_shape(g.shape, out.array.shape)
+        if create_graph:  # the seed itself, so that a backward recorded through it reaches it
+            seeds.append(g if isinstance(g, Tensor) else Tensor._from_array(g))
         else:
-            g = g.array if isinstance(g, Tensor) else np.asarray(g, dtype=out.array.dtype)
-            if g.shape != out.array.shape:
-                raise errors.bad_gradient_shape(g.shape, out.array.shape)
-        seeds.append(Tensor._from_array(g) if create_graph else g)
+            seeds.append(g.array if isinstance(g, Tensor) else g)
     return seeds
 
 

@@ -79,14 +79,19 @@ class Rule:
 
 def apply(rule, *inputs, name=None, **params):
     """Run ``rule`` on tensors (and Python numbers), recording a Node when a gradient is wanted."""
-    arrays, wants_grad = [], False
+    # One pass over the inputs: their arrays, whether any wants a gradient, and whether PyTorch's
+    # promotion has nothing to do (one float dtype, the rest Python numbers: float32 * 2 stays float32)
+    arrays, wants_grad, dtype, promotes = [], False, None, False
     for x in inputs:
         if isinstance(x, Tensor):
             arrays.append(x.array)
             wants_grad = wants_grad or x.requires_grad
+            promotes = promotes or (dtype is not None and x.array.dtype != dtype)
+            dtype = x.array.dtype
         else:
             arrays.append(x)
-    if rule.promote is not None and _needs_promotion(arrays):
+            promotes = promotes or (type(x) is not float and type(x) is not int)
+    if rule.promote is not None and (promotes or dtype is None or dtype.kind != "f"):
         arrays = _promoted(rule, inputs, arrays)
     try:
         out = rule.forward(*arrays, **params)
@@ -102,21 +107,6 @@ def apply(rule, *inputs, name=None, **params):
         result.grad_fn = Node(rule, inputs, params, result, name or rule.name)
         result.requires_grad = True
     return result
-
-
-def _needs_promotion(arrays):
-    """False in the common case where PyTorch's promotion changes nothing: every array of one float
-    dtype, the rest Python numbers (float32 * 2 stays float32). Skips ``_promoted`` on most ops."""
-    dtype = None
-    for a in arrays:
-        if type(a) is np.ndarray:
-            if dtype is None:
-                dtype = a.dtype
-            elif a.dtype != dtype:
-                return True
-        elif type(a) is not float and type(a) is not int:
-            return True
-    return dtype is None or dtype.kind != "f"
 
 
 def _promoted(rule, inputs, arrays):

@@ -24,38 +24,43 @@ from .grad_mode import mode
 from .tensor import Tensor
 
 _next_seq = itertools.count()  # record order: every node and leaf sink takes the next number
+NO_PARAMS = {}  # shared by the ops without parameters: one object fewer per op
 
 
 class Node:
     """One recorded op: PyTorch's ``grad_fn``. ``name()`` gives e.g. ``MulBackward0``."""
 
-    __slots__ = ("rule", "params", "inputs", "out", "edges", "input_meta", "versions", "out_counter",
+    __slots__ = ("rule", "params", "inputs", "out", "edges", "out_form", "versions", "out_counter",
                  "out_version", "seq", "pre_hooks", "released", "_name", "__weakref__")
 
     def __init__(self, rule, inputs, params, output, name):
         self.rule = rule
-        self.params = params  # the op's named parameters (dims, keepdim ...), read by its VJPs
+        self.params = params or NO_PARAMS  # the op's named parameters (dims, keepdim ...), read by its VJPs
         self._name = name
-        edges, meta, versions = [], [], []
+        edges, versions = [], []
         for x in inputs:
             if isinstance(x, Tensor):
-                edges.append(edge_to(x))  # where its gradient goes: None for a constant
-                meta.append((x.array.shape, x.array.dtype))  # the form its gradient must come back in
-                versions.append(x._version_counter[0])  # backward checks it was not changed since
+                # where its gradient goes: the node that made it, a leaf's sink, or None for a constant
+                edges.append(x.grad_fn if x.grad_fn is not None else edge_to(x))
+                versions.append(x._version)  # backward checks it was not changed since
             else:  # a Python number
                 edges.append(None)
-                meta.append(None)
-                versions.append(None)
-        self.edges, self.input_meta, self.versions = tuple(edges), tuple(meta), tuple(versions)
+                versions.append(0)
+        self.edges = tuple(edges)
+        # None in the usual case, every input at version 0: one object fewer per op for the garbage
+        # collector, a third of workload E's time (benchmarks/PROFILE.md)
+        self.versions = tuple(versions) if any(versions) else None
         self.seq = next(_next_seq)  # after edge_to above: a leaf's AccumulateGrad is numbered before this node
         # References, not copies: backward reads them and drawings show them. A backward without
         # retain_graph frees them (release), as PyTorch frees saved tensors.
         self.inputs = inputs
         self.out = output.array
-        # backward checks that the output (which some rules read) was not changed in place since
-        self.out_counter, self.out_version = output._version_counter, output._version_counter[0]
+        # backward checks that the output (which some rules read) was not changed in place since;
+        # a fresh output has no counter yet (Tensor._version_counter links it here when made)
+        self.out_counter, self.out_version = output._counter, output._version
         self.pre_hooks = ()  # hooks of the output tensor (register_hook, retain_grad)
         self.released = False
+        self.out_form = None  # the output's shape and dtype, kept by release()
 
     def name(self) -> str:
         return self._name
@@ -71,7 +76,7 @@ class Node:
             elif kind == "out":
                 values.append(self._saved_output(as_tensors))
             elif kind == "shape":  # an input's shape, kept even when its values are not
-                values.append(self.input_meta[key][0])
+                values.append(self.input_form(key)[0])
             elif kind == "i":  # the input's position, for ops with any number of inputs
                 values.append(slot)
             else:  # "inputs": every input, for ops of unknown arity (custom.primitive)
@@ -80,18 +85,43 @@ class Node:
 
     def _saved_input(self, k, as_tensors):
         x = self.inputs[k]
-        if self.input_meta[k] is None:  # a Python number, kept even after a release
-            return x
         if self.released:
-            raise errors.backward_twice(self._name)
-        if x._version_counter[0] != self.versions[k]:
-            raise errors.modified_inplace(x, self._name, x._version_counter[0], self.versions[k])
+            if x is None or type(x) is weakref.ref:
+                raise errors.backward_twice(self._name)
+            return x  # a Python number survives the release
+        if not isinstance(x, Tensor):
+            return x
+        saved_at = 0 if self.versions is None else self.versions[k]
+        if x._version != saved_at:
+            raise errors.modified_inplace(x, self._name, x._version, saved_at)
         return x if as_tensors else x.array
+
+    def input_form(self, k):
+        """Input ``k``'s ``(shape, numpy dtype)``, which its gradient must match; None for a Python
+        number. Read from the input while the node holds it; after a release, from the node or leaf
+        it came from. Not stored per op: that cost workload E a third of its time in garbage
+        collection (benchmarks/PROFILE.md)."""
+        if not self.released:
+            x = self.inputs[k]
+            return (x.array.shape, x.array.dtype) if isinstance(x, Tensor) else None
+        edge = self.edges[k]
+        if type(edge) is AccumulateGrad:
+            source = edge.variable
+        elif edge is not None:
+            return edge.out_form if edge.released else (edge.out.shape, edge.out.dtype)
+        else:  # a constant: a weak reference, or a Python number
+            source = self.inputs[k]() if type(self.inputs[k]) is weakref.ref else None
+        return None if source is None else (source.array.shape, source.array.dtype)
+
+    @property
+    def input_meta(self):
+        """Every input's ``(shape, numpy dtype)``, or None for a Python number (or unknown)."""
+        return tuple([self.input_form(k) for k in range(len(self.edges))])
 
     def _saved_output(self, as_tensors):
         if self.released:
             raise errors.backward_twice(self._name)
-        if self.out_counter[0] != self.out_version:
+        if self.out_counter is not None and self.out_counter[0] != self.out_version:
             raise errors.modified_inplace(None, self._name, self.out_counter[0], self.out_version,
                                           shape=self.out.shape, dtype=self.out.dtype)
         if not as_tensors:
@@ -101,18 +131,19 @@ class Node:
         return out
 
     def release(self):
-        """Free the saved values. What a drawing made afterwards needs stays: Python numbers, and weak
-        references to constant tensors (a tensor with an edge is found through its edge instead)."""
-        if not self.released:
-            kept = []
-            for x, edge in zip(self.inputs, self.edges):
-                if not isinstance(x, Tensor):
-                    kept.append(x)
-                else:
-                    kept.append(weakref.ref(x) if edge is None else None)
-            self.inputs = tuple(kept)
-            self.out = None
-            self.released = True
+        """Free the saved values. What a drawing or a later walk needs stays: the output's form,
+        Python numbers, and weak references to constant tensors (a tensor with an edge is found
+        through its edge)."""
+        if self.released:
+            return
+        kept = []
+        for x, edge in zip(self.inputs, self.edges):
+            if isinstance(x, Tensor):
+                kept.append(weakref.ref(x) if edge is None else None)
+            else:
+                kept.append(x)
+        self.out_form = (self.out.shape, self.out.dtype)
+        self.inputs, self.out, self.released = tuple(kept), None, True
 
     def saved(self):
         """What backward will read of this op's values: ``"out"`` and input names (its saved tensors)."""
@@ -242,16 +273,16 @@ def walk(roots, root_grads, xp, *, run_hooks=True):
             grad = node.rule.vjp(slot)(xp, g, *node.read(slot, xp.records))
             if grad is None:
                 continue
-            grad = _fit(xp, grad, node.input_meta[slot])
+            grad = _fit(xp, grad, node.input_form(slot))
             total = grads.get(edge)
             grads[edge] = grad if total is None else total + grad
             sent.append((slot, edge, grad))
         yield node, g, sent
 
 
-def _fit(xp, grad, meta):
-    """An input's gradient has that input's shape and dtype."""
-    shape, dtype = meta
+def _fit(xp, grad, form):
+    """An input's gradient has that input's shape and dtype (``form``, see Node.input_form)."""
+    shape, dtype = form
     if grad.shape != shape:
         grad = sum_to(xp, grad, shape)
     if type(grad) is np.ndarray and grad.dtype == dtype:
@@ -312,9 +343,9 @@ def run_backward(roots, root_grads, xp, *, retain_graph, accumulate=True, captur
             owned = not xp.records and g.base is None and id(g) not in given
             given.add(id(g))
             accumulate_grad(leaf, g, xp, owned)
-    if not retain_graph:
-        for node in visited:
-            node.release()
+        if not retain_graph:
+            for node in visited:
+                node.release()
     return captured
 
 

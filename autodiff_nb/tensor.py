@@ -37,7 +37,7 @@ class Tensor:
     tensor([2., 4.])
     """
 
-    __slots__ = ("array", "requires_grad", "_grad", "grad_fn", "_version_counter", "_accumulator", "_hooks",
+    __slots__ = ("array", "requires_grad", "_grad", "grad_fn", "_counter", "_accumulator", "_hooks",
                  "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # so ndarray * Tensor hands the work to Tensor.__rmul__
 
@@ -56,8 +56,7 @@ class Tensor:
         t.requires_grad = False
         t._grad = None
         t.grad_fn = None  # the tape.Node that made it; None for a leaf
-        # bumped by every in-place change; shared with detach() aliases, as in PyTorch
-        t._version_counter = [0] if version_counter is None else version_counter
+        t._counter = version_counter  # see _version_counter: made on first use
         t._accumulator = None  # the AccumulateGrad node of a leaf, made when first needed
         t._hooks = None
         t._retains_grad = False
@@ -66,7 +65,20 @@ class Tensor:
     @property
     def _version(self) -> int:
         """How many times this tensor's values were changed in place."""
-        return self._version_counter[0]
+        return 0 if self._counter is None else self._counter[0]
+
+    @property
+    def _version_counter(self):
+        """The version counter: a one-item list, bumped by every in-place change and shared with
+        ``detach()`` aliases, as PyTorch's. Made on first use: most tensors are never changed in
+        place, and a list per op was a third of workload E's garbage-collector time
+        (benchmarks/PROFILE.md). The node that made this tensor checks the same list when its
+        backward reads this output."""
+        if self._counter is None:
+            self._counter = [0]
+            if self.grad_fn is not None and self.grad_fn.out_counter is None:
+                self.grad_fn.out_counter = self._counter
+        return self._counter
 
     # ------------------------------------------------------------------ properties
     @property
