@@ -13,15 +13,7 @@ import pytest
 
 import autodiff_nb as ad
 from autodiff_nb import func, lax, ops
-
-
-def f64(values, requires_grad=True):
-    return ad.tensor(values, dtype=ad.float64, requires_grad=requires_grad)
-
-
-def close(t, expected, tol=1e-10):
-    np.testing.assert_allclose(np.asarray(t.detach().numpy() if isinstance(t, ad.Tensor) else t, dtype=float),
-                               np.asarray(expected, dtype=float), rtol=tol, atol=tol)
+from conftest import chapter_control_flow, close, f64
 
 
 # ----------------------------------------------------------------------------------- backward's options
@@ -431,25 +423,14 @@ def test_gradcheck_fails_with_a_report_of_the_worst_element():
 
 
 # ----------------------------------------------------------------------------------- control flow
-def chapter_f(a):
-    b = a * 2
-    while b.norm() < 1000:
-        b = b * 2
-    if b.sum() > 0:
-        c = b
-    else:
-        c = 100 * b
-    return c
-
-
 @pytest.mark.parametrize("shape", [(), (3,), (2, 2)])
 @pytest.mark.parametrize("sign", [1., -1.])
 def test_gradient_through_python_control_flow_is_piecewise_linear(shape, sign):
     """f is linear in a on each branch, so a.grad (for a summed output) is d.sum() / a.sum() per element."""
     rng = np.random.default_rng(7)
     values = sign * rng.uniform(0.1, 1.0, size=shape)
-    a = ad.tensor(values, dtype=ad.float64, requires_grad=True)
-    d = chapter_f(a)
+    a = f64(values)
+    d = chapter_control_flow(a)
     d.sum().backward()
     k = d.detach().numpy() / values  # f(a) = k * a with k = 2^n (times 100 on the negative branch)
     assert np.allclose(k, k.reshape(-1)[0])
@@ -587,7 +568,7 @@ def test_in_place_change_of_an_unsaved_value_is_fine():
 
 # ----------------------------------------------------------------------------------- scale and memory
 def test_a_chain_of_100000_ops_backpropagates_without_recursion_error():
-    x = ad.tensor(1.0, dtype=ad.float64, requires_grad=True)
+    x = f64(1.0)
     y = x
     for _ in range(100_000):
         y = y * 1.00001
@@ -598,7 +579,7 @@ def test_a_chain_of_100000_ops_backpropagates_without_recursion_error():
 
 
 def test_deep_create_graph_backward():
-    x = ad.tensor(0.5, dtype=ad.float64, requires_grad=True)
+    x = f64(0.5)
     y = x
     for _ in range(2_000):
         y = ad.sin(y) * 0.5 + y * 0.5

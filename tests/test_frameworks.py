@@ -12,14 +12,7 @@ import pytest
 
 import autodiff_nb as ad
 from autodiff_nb.frameworks import GradientTape, attach_grad, backward, is_recording, mx, pause, record
-
-
-def values(t):
-    return np.asarray(t.detach().data if isinstance(t, ad.Tensor) else t, dtype=np.float64)
-
-
-def close(t, expected):
-    return np.allclose(values(t), np.asarray(expected, dtype=np.float64), rtol=1e-6, atol=1e-6)
+from conftest import chapter_control_flow, close, values_of
 
 
 # ============================================================================ TensorFlow style
@@ -178,21 +171,15 @@ def test_sin_through_the_tape_has_derivative_cos():
 
 
 def test_the_tape_and_pytorch_style_agree_on_the_chapters_control_flow_example():
-    def f(a):
-        b = a * 2
-        while b.norm() < 1000:
-            b = b * 2
-        return b if b.sum() > 0 else 100 * b
-
     ad.manual_seed(0)
     a = ad.randn(size=())
     with GradientTape() as tape:
         tape.watch(a)
-        d = f(a)
+        d = chapter_control_flow(a)
     g = tape.gradient(d, a)
-    assert close(g, values(d) / values(a))
+    assert close(g, values_of(d) / values_of(a))
     a2 = a.detach().clone().requires_grad_(True)
-    f(a2).backward()
+    chapter_control_flow(a2).backward()
     assert close(g, a2.grad)
 
 
@@ -297,18 +284,12 @@ def test_attach_grad_inside_record_tracks_at_once():
 
 
 def test_the_chapters_control_flow_example_in_mxnet_style():
-    def f(a):
-        b = a * 2
-        while b.norm() < 1000:
-            b = b * 2
-        return b if b.sum() > 0 else 100 * b
-
     ad.manual_seed(1)
     a = attach_grad(ad.randn(size=()))
     with record():
-        d = f(a)
+        d = chapter_control_flow(a)
     d.backward()
-    assert close(a.grad, values(d) / values(a))
+    assert close(a.grad, values_of(d) / values_of(a))
 
 
 def test_attach_grad_refuses_what_it_cannot_attach():
@@ -362,7 +343,7 @@ def test_all_three_styles_agree_on_log_x_squared_sin_x_plus_1_over_x():
 
     for g in (x_torch.grad, g_tf, x_mx.grad):
         assert close(g, expected)
-    assert math.isclose(float(values(g_tf)[0]), float(expected[0]), rel_tol=1e-9)
+    assert math.isclose(float(values_of(g_tf)[0]), float(expected[0]), rel_tol=1e-9)
 
 
 def test_the_mx_namespace_prints_its_contents():

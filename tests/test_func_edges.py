@@ -7,17 +7,12 @@ import pytest
 
 import autodiff_nb as ad
 from autodiff_nb import func
-
-torch = pytest.importorskip("torch")
-
-
-def close(t, expected, tol=1e-6):
-    np.testing.assert_allclose(np.asarray(t.detach().numpy() if isinstance(t, ad.Tensor) else t, dtype=float),
-                               np.asarray(expected, dtype=float), rtol=tol, atol=tol)
+from conftest import close
 
 
 # ------------------------------------------------------------------ outputs with no path to the input
-def test_hessian_of_relu_sum_is_zero_like_torch_func():
+@pytest.mark.torch
+def test_hessian_of_relu_sum_is_zero_like_torch_func(torch):
     h = func.hessian(lambda x: x.relu().sum())(ad.tensor([1., -2.]))
     ref = torch.func.hessian(lambda x: x.relu().sum())(torch.tensor([1., -2.]))
     assert tuple(h.shape) == tuple(ref.shape) == (2, 2)
@@ -26,14 +21,16 @@ def test_hessian_of_relu_sum_is_zero_like_torch_func():
     close(h, np.zeros((2, 2)))
 
 
-def test_second_derivative_of_linear_function_is_zero():
+@pytest.mark.torch
+def test_second_derivative_of_linear_function_is_zero(torch):
     g2 = func.grad(func.grad(lambda x: 3 * x))(ad.tensor(1.))
     assert tuple(g2.shape) == ()
     close(g2, 0.)
     close(g2, torch.func.grad(torch.func.grad(lambda x: 3 * x))(torch.tensor(1.)).numpy())
 
 
-def test_jacobian_of_constant_output_is_zero():
+@pytest.mark.torch
+def test_jacobian_of_constant_output_is_zero(torch):
     j = func.jacobian(lambda x: ad.ones(2))(ad.tensor([1., 2.]))
     ref = torch.func.jacrev(lambda x: torch.ones(2))(torch.tensor([1., 2.]))
     assert tuple(j.shape) == tuple(ref.shape) == (2, 2)
@@ -81,7 +78,8 @@ def test_grad_inside_no_grad_with_tracked_input_returns_untracked_result():
 
 
 # ------------------------------------------------------------------ tuple argnums
-def test_hessian_with_tuple_argnums_gives_nested_blocks_like_torch_func():
+@pytest.mark.torch
+def test_hessian_with_tuple_argnums_gives_nested_blocks_like_torch_func(torch):
     f_ad = lambda x, y: (x * x * y).sum()  # noqa: E731
     h = func.hessian(f_ad, argnums=(0, 1))(ad.tensor([1.]), ad.tensor([2.]))
     ref = torch.func.hessian(lambda x, y: (x * x * y).sum(), argnums=(0, 1))(torch.tensor([1.]), torch.tensor([2.]))
@@ -126,7 +124,8 @@ def test_single_argnum_hessian_unchanged():
 
 
 # ------------------------------------------------------------------ aux values
-def test_aux_is_detached():
+@pytest.mark.torch
+def test_aux_is_detached(torch):
     x = ad.tensor([1., 2.])
     g, aux = func.grad(lambda x: ((x * x).sum(), x * 2), has_aux=True)(x)
     close(g, [2., 4.])

@@ -19,6 +19,13 @@ def sgd(params, lr):
             p.grad.zero_()
 
 
+def sgd_through_data(params, lr):
+    """The older textbooks' step: through ``.data``, which autograd does not see, so no ``no_grad``."""
+    for p in params:
+        p.data -= lr * p.grad
+        p.grad.data.zero_()
+
+
 def cross_entropy(logits, labels):
     log_probs = torch.log_softmax(logits, dim=1)
     return -log_probs[torch.arange(len(labels)), labels].mean()
@@ -48,6 +55,24 @@ def test_linear_regression_recovers_the_true_weights():
     assert (w.reshape(-1) - true_w).abs().max().item() < 0.01
     assert abs(b.item() - true_b) < 0.01
     assert w.is_leaf and w.grad_fn is None and w.dtype is torch.float32
+
+
+def test_sgd_through_data_trains_exactly_like_sgd_under_no_grad():
+    torch.manual_seed(4)
+    X, y = synthetic_regression(torch.tensor([1.5, -0.5]), 0.3, 200)
+    start = torch.zeros(2, 1)
+    start.data.normal_(0, 0.01)  # the older books' initialisation, through .data as well
+    trained = []
+    for step_rule in (sgd, sgd_through_data):
+        w = start.clone().requires_grad_(True)
+        b = torch.zeros(1, requires_grad=True)
+        for _ in range(50):
+            ((X @ w + b - y) ** 2 / 2).mean().backward()
+            step_rule([w, b], 0.1)
+        assert w.is_leaf and w.requires_grad and w.grad.abs().max().item() == 0.0
+        trained.append((w.tolist(), b.tolist()))
+    assert trained[0] == trained[1]
+    assert abs(trained[0][0][0][0] - 1.5) < 0.05 and abs(trained[0][1][0] - 0.3) < 0.05
 
 
 def test_softmax_regression_separates_three_classes():
