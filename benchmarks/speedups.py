@@ -13,7 +13,7 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
 
 import autodiff_nb  # noqa: E402
-from autodiff_nb import ops, tape  # noqa: E402
+from autodiff_nb import tape  # noqa: E402
 
 from . import runner  # noqa: E402
 
@@ -37,19 +37,14 @@ class _collector_running(tape.backward_mode):
         self.collecting = False
 
 
-def _promotion_always(arrays):
-    return True
-
-
 SWITCHES = {
     "collector pause (E)": ("E", 1, lambda: setattr(tape, "backward_mode", _collector_running)),
-    "promotion skipped when dtypes agree (A)": ("A", 300, lambda: setattr(ops, "_needs_promotion", _promotion_always)),
 }
 
 
 def main(rounds=7):
     for title, (wid, n, switch_off) in SWITCHES.items():
-        saved = {"backward_mode": tape.backward_mode, "_needs_promotion": ops._needs_promotion}
+        saved = {"backward_mode": tape.backward_mode}
         step = _step(wid)
         step()
         ratios = []
@@ -58,7 +53,6 @@ def main(rounds=7):
             switch_off()
             without = _time(step, n)
             tape.backward_mode = saved["backward_mode"]
-            ops._needs_promotion = saved["_needs_promotion"]
             gc.collect()
             ratios.append(without / with_it)
         print(f"{title}: without it the workload takes {statistics.median(ratios):.2f}x as long "
