@@ -280,6 +280,46 @@ def test_grad_never_shares_memory_with_an_array_the_user_holds(case):
         np.testing.assert_array_equal(array, value)
 
 
+def _seeded(f, seed_shape=(2,)):
+    """A case: f(x) is the output, the seed the user passes is ones, and the user holds the seed."""
+    def case(m, x):
+        seed = m.ones(*seed_shape)
+        return f(x), seed, [seed]
+
+    return case
+
+
+def _leaf_hook_returning_a_kept_tensor(m, x):
+    kept, seed = m.full((2,), 7.0), m.ones(2)
+    x.register_hook(lambda g: kept)
+    return x * 1.0, seed, [seed, kept]
+
+
+CREATE_GRAPH = {
+    "the seed given to the leaf itself": _seeded(lambda x: x),
+    "the seed through x + 0": _seeded(lambda x: x + 0),
+    "the seed through x.clone()": _seeded(lambda x: x.clone()),
+    "a view of the seed from reshape's backward": _seeded(lambda x: x.reshape(2, 1), (2, 1)),
+    "a hook on the leaf returning a tensor the user keeps": _leaf_hook_returning_a_kept_tensor,
+}
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")
+@pytest.mark.parametrize("case", CREATE_GRAPH)
+def test_under_create_graph_grad_shares_no_memory_with_the_users_tensors_like_pytorch(torch, case):
+    for m in (ad, torch):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        out, seed, held = CREATE_GRAPH[case](m, x)
+        out.backward(seed, create_graph=True)
+        before = [t.tolist() for t in held]
+        for t in held:
+            assert x.grad is not t and not np.shares_memory(x.grad.detach().numpy(), t.numpy()), m.__name__
+        x.grad.detach().add_(100.0)
+        assert [t.tolist() for t in held] == before, m.__name__
+        x.grad = None  # a recorded x.grad would keep x alive through a cycle (PyTorch warns of it)
+
+
 def test_changing_grad_leaves_the_recorded_values_alone():
     X = ad.ones(3, 2)
     W = ad.tensor([[1.0], [2.0]], requires_grad=True)
