@@ -205,6 +205,7 @@ class Tensor:
         return t
 
     def detach_(self):
+        self._version_counter  # made now, while grad_fn still names the node that must check it
         self.grad_fn = None
         self.requires_grad = False
         return self

@@ -6,7 +6,7 @@ import json
 from .workloads import WORKLOADS
 
 COLUMNS = ("work", "unit", "numpy (hand)", "engine", "PyTorch", "engine/numpy", "engine/PyTorch",
-           "target (issue 6)", "measured", "result")
+           "target", "measured", "result")
 
 
 def to_json(result) -> str:

@@ -183,7 +183,7 @@ def graph_of(lib, n_ops, seed=0):
 
 
 # ----------------------------------------------------------------------------- the catalogue
-# size: full run; smoke: the tiny size the smoke test uses. Targets and anchors are issue 6's.
+# size: full run; smoke: the tiny size the smoke test uses. Targets: issue 9 (A, B, C, C', E) and issue 6 (D, F).
 WORKLOADS = {
     "A": dict(title="elementwise op on a 4-vector, fwd+bwd", unit="per op",
               size={"n_ops": 100}, smoke={"n_ops": 5},
