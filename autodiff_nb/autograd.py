@@ -59,7 +59,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         if t.grad_fn is None:
             accumulate_grad(t, g, xp)
         elif not t._retains_grad:  # a retained grad is already written by its own hook
-            g = g if create_graph else Tensor._from_array(g.copy())
+            g = xp.copy(g) if create_graph else Tensor._from_array(g.copy())
             t._grad = g if t._grad is None else t._grad + g
 
 

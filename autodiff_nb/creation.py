@@ -69,7 +69,8 @@ def initial_seed() -> int:
 def rng(generator=None):
     """The numpy random generator behind ``generator`` (the default one when None)."""
     if generator is not None and not isinstance(generator, Generator):
-        raise TypeError(f"generator must be an autodiff_nb.Generator, not {type(generator).__name__}\n"
+        kind = f"{type(generator).__module__}.{type(generator).__qualname__}"
+        raise TypeError(f"generator must be an autodiff_nb.Generator, not {kind}\n"
                         "Make one with autodiff_nb.Generator().manual_seed(0).")
     return (generator or default_generator).rng
 

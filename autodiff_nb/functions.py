@@ -760,3 +760,7 @@ class TensorMath:
     @staticmethod
     def cast(x, dtype):
         return to(x, dtypes.from_numpy(dtype))
+
+    @staticmethod
+    def copy(x):
+        return clone(x)

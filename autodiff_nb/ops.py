@@ -168,6 +168,10 @@ class NumpyMath:
     def cast(a, dtype):
         return np.asarray(a, dtype=dtype)
 
+    @staticmethod
+    def copy(a):
+        return np.array(a)
+
 
 # ----------------------------------------------------------------------------- helpers of the rules
 def _unreduce(xp, g, dims, keepdim, shape):

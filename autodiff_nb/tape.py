@@ -42,13 +42,13 @@ class Node:
             if isinstance(x, Tensor):
                 # where its gradient goes: the node that made it, a leaf's sink, or None for a constant
                 edges.append(x.grad_fn if x.grad_fn is not None else edge_to(x))
-                versions.append(x._version)  # backward checks it was not changed since
+                versions.append(0 if x._counter is None else x._counter[0])  # checked at backward
             else:  # a Python number
                 edges.append(None)
                 versions.append(0)
         self.edges = tuple(edges)
         # None in the usual case, every input at version 0: one object fewer per op for the garbage
-        # collector, a third of workload E's time (benchmarks/PROFILE.md)
+        # collector (workload E, benchmarks/PROFILE.md)
         self.versions = tuple(versions) if any(versions) else None
         self.seq = next(_next_seq)  # after edge_to above: a leaf's AccumulateGrad is numbered before this node
         # References, not copies: backward reads them and drawings show them. A backward without
@@ -292,12 +292,11 @@ def _fit(xp, grad, form):
 
 def _run_hook(hook, g, xp):
     """A user's hook sees the gradient as a Tensor; a tensor it returns replaces the gradient."""
-    if xp.records:
-        result = hook(g)
-        return g if result is None else result
-    result = hook(Tensor._from_array(g))
+    result = hook(g if xp.records else Tensor._from_array(g))
+    if result is None:
+        return g
     # copied: the user may still hold the tensor returned, and .grad must not share its memory
-    return g if result is None else np.array(result.array)
+    return xp.copy(result if xp.records else result.array)
 
 
 class backward_mode:  # noqa: N801  (used like a function: with backward_mode(create_graph):)
@@ -340,7 +339,7 @@ def run_backward(roots, root_grads, xp, *, retain_graph, accumulate=True, captur
         # already given to one leaf must not become a second tensor's .grad.
         given = set(map(id, root_grads))
         for leaf, g in leaf_grads:
-            owned = not xp.records and g.base is None and id(g) not in given
+            owned = (g.array if xp.records else g).base is None and id(g) not in given
             given.add(id(g))
             accumulate_grad(leaf, g, xp, owned)
         if not retain_graph:
@@ -351,12 +350,11 @@ def run_backward(roots, root_grads, xp, *, retain_graph, accumulate=True, captur
 
 def accumulate_grad(leaf, g, xp, owned=False):
     """Add ``g`` into ``leaf.grad``. A first ``.grad`` takes ``g`` itself only when the walk owns it."""
-    if xp.records:  # g is a recorded Tensor: .grad keeps its history (create_graph)
-        leaf._grad = g if leaf._grad is None else leaf._grad + g
-    elif leaf._grad is None:
-        leaf._grad = Tensor._from_array(g if owned else g.copy())
-    elif leaf._grad.requires_grad:
-        leaf._grad = leaf._grad + Tensor._from_array(g)
+    if leaf._grad is None:
+        g = g if owned else xp.copy(g)
+        leaf._grad = g if xp.records else Tensor._from_array(g)
+    elif xp.records or leaf._grad.requires_grad:  # under create_graph, .grad keeps its history
+        leaf._grad = leaf._grad + (g if xp.records else Tensor._from_array(g))
     else:  # in place, as PyTorch: x.grad stays the same tensor
         leaf._grad.array += g
         leaf._grad._version_counter[0] += 1
