@@ -138,10 +138,10 @@ def _saved(op, inputs, out):
         return "—"
     if op.freed:
         return "freed by backward()"
-    items = []
-    if "inputs" in op.saves:
-        items += [f"{n.label} = {n.value}" if n.value != n.label else n.label for n in inputs]
-    if "output" in op.saves and out is not None:
+    parts = op.saves.split(", ")
+    items = [f"{n.label} = {n.value}" if n.value != n.label else n.label
+             for k, n in enumerate(inputs) if f"input {k}" in parts]
+    if "output" in parts and out is not None:
         items.append(f"{out.label} = {out.value}")
     seen = []
     for item in items:  # x * x saves x twice; say it once

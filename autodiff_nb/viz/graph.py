@@ -50,7 +50,7 @@ class GraphNode:
     grad: str | None = None  # preview of .grad ("—" for None); None when a tensor cannot have one
     backward_order: int | None = None
     freed: bool = False  # ops: saved values released by a backward without retain_graph
-    saves: str = ""  # ops: what the rule keeps for backward: "inputs", "output", "inputs, output"
+    saves: str = ""  # ops: what backward reads: "input 1", "output", "input 0, output" ...
 
 
 @dataclass(frozen=True)
@@ -312,7 +312,8 @@ def _describe(ops, tensors, edges, order, root_keys, show_ops):
         short, full = short_op_name(n), n.name()
         label = full if show_ops == "full" else short
         saved = n.saved()
-        saves = ", ".join(w for w, on in (("inputs", any(s != "out" for s in saved)), ("output", "out" in saved)) if on)
+        slots = sorted(n.rule.input_names.index(name) for name in saved if name != "out")
+        saves = ", ".join([f"input {k}" for k in slots] + (["output"] if "out" in saved else []))
         nodes.append(GraphNode(nid, "op", "op", label, detail=full, backward_order=order.get(n.seq),
                                freed=n.released, saves=saves))
         walk_ids[n.seq] = nid
