@@ -31,7 +31,8 @@ def _seeds(outputs, grad_outputs, create_graph):
         if g is None:
             if out.array.size != 1:
                 raise errors.not_scalar(out.array.shape)
-            g = np.array(1, dtype=out.array.dtype).reshape(out.array.shape)  # np.ones is Python around two calls
+            g = np.array(1, dtype=out.array.dtype)  # np.ones is Python around two calls
+            g = g if out.array.ndim == 0 else g.reshape(out.array.shape)
         elif not isinstance(g, Tensor):
             g = np.asarray(g, dtype=out.array.dtype)
         if g.shape != out.array.shape:

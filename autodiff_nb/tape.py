@@ -92,7 +92,7 @@ class Node:
         if not isinstance(x, Tensor):
             return x
         saved_at = 0 if self.versions is None else self.versions[k]
-        if x._version != saved_at:
+        if x._counter is not None and x._counter[0] != saved_at:  # no counter: never changed
             raise errors.modified_inplace(x, self._name, x._version, saved_at)
         return x if as_tensors else x.array
 
@@ -266,11 +266,11 @@ def walk(roots, root_grads, xp, *, run_hooks=True):
         if type(node) is AccumulateGrad:
             yield node, g, ()
             continue
-        sent = []
+        sent, rule = [], node.rule
         for slot, edge in enumerate(node.edges):
             if edge is None:  # a constant: no gradient needed, so its VJP is never run
                 continue
-            grad = node.rule.vjp(slot)(xp, g, *node.read(slot, xp.records))
+            grad = rule.vjp(slot)(xp, g, *node.read(slot, xp.records))
             if grad is None:
                 continue
             grad = _fit(xp, grad, node.input_form(slot))

@@ -153,7 +153,7 @@ class Tensor:
         self._grad = value
 
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and not self.dtype.is_floating_point:
+        if requires_grad and self.array.dtype.kind != "f":
             raise errors.int_requires_grad(self.dtype, method=True)
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to "
