@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import autodiff_nb as ad
+from autodiff_nb.viz.examples import control_flow_f
 
 
 # ----------------------------------------------------------------------------------- dependencies
@@ -69,13 +70,6 @@ def close(actual, expected, tol=None):
 
 
 # ----------------------------------------------------------------------------------- the chapter's examples
-def chapter_control_flow(a):
-    """The chapter's example of a gradient through Python control flow: linear in ``a`` on each branch."""
-    b = a * 2
-    while b.norm() < 1000:
-        b = b * 2
-    if b.sum() > 0:
-        c = b
-    else:
-        c = 100 * b
-    return c
+# The chapter's example of a gradient through Python control flow (linear in ``a`` on each branch):
+# one definition, shared with the notebooks' examples.
+chapter_control_flow = control_flow_f
