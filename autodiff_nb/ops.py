@@ -340,6 +340,18 @@ def _where_forward(condition, a, b, dtype):
     return np.where(condition, a, b).astype(dtype, copy=False)
 
 
+def _quietly(forward):
+    """``forward`` with numpy's floating-point warnings off: log(0), 1/0, 0**-1 and exp(1000) give
+    -inf, inf and nan silently, as in PyTorch. Only the rules that can warn pay for the errstate."""
+
+    def quiet(*arrays, **params):
+        with np.errstate(all="ignore"):
+            return forward(*arrays, **params)
+
+    quiet.__name__ = getattr(forward, "__name__", "forward")
+    return quiet
+
+
 def _relu_forward(x):
     return np.maximum(x, 0)
 
@@ -363,23 +375,23 @@ RULES = {
     "mul": R("MulBackward0", np.multiply, promote=SAME,
              a=(lambda xp, g, b: g * b, "{b} · {g}"),  # the local derivative first: 2 · grad(y)
              b=(lambda xp, g, a: g * a, "{a} · {g}")),
-    "div": R("DivBackward0", np.true_divide, promote=FLOAT,
+    "div": R("DivBackward0", _quietly(np.true_divide), promote=FLOAT,
              a=(lambda xp, g, b: g / b, "{g} / {b}"),
              b=(lambda xp, g, a, b: -g * a / (b * b), "-{g} · {a} / {b}²")),
-    "reciprocal": R("ReciprocalBackward0", lambda x: np.true_divide(1, x), promote=FLOAT,
+    "reciprocal": R("ReciprocalBackward0", _quietly(lambda x: np.true_divide(1, x)), promote=FLOAT,
                     x=(lambda xp, g, out: -g * out * out, "-{g} · {out}²")),
-    "pow": R("PowBackward0", np.power, promote=SAME, shown_edges=_drop_numbers,
+    "pow": R("PowBackward0", _quietly(np.power), promote=SAME, shown_edges=_drop_numbers,
              base=(_pow_base_vjp, "{g} · {exponent} · {base}^({exponent} - 1)"),
              exponent=(_pow_exponent_vjp, "{g} · {out} · log({base})")),
     "neg": R("NegBackward0", np.negative,
              x=(lambda xp, g: -g, "-{g}")),
     "abs": R("AbsBackward0", np.abs,
              x=(lambda xp, g, x: g * xp.sign(x), "{g} · sign({x})")),
-    "exp": R("ExpBackward0", np.exp, promote=FLOAT,
+    "exp": R("ExpBackward0", _quietly(np.exp), promote=FLOAT,
              x=(lambda xp, g, out: g * out, "{g} · {out}")),
-    "log": R("LogBackward0", np.log, promote=FLOAT,
+    "log": R("LogBackward0", _quietly(np.log), promote=FLOAT,
              x=(lambda xp, g, x: g / x, "{g} / {x}")),
-    "sqrt": R("SqrtBackward0", np.sqrt, promote=FLOAT,
+    "sqrt": R("SqrtBackward0", _quietly(np.sqrt), promote=FLOAT,
               x=(lambda xp, g, out: g / (2 * out), "{g} / (2 · {out})")),
     "sin": R("SinBackward0", np.sin, promote=FLOAT,
              x=(lambda xp, g, x: g * xp.cos(x), "{g} · cos({x})")),
@@ -387,7 +399,7 @@ RULES = {
              x=(lambda xp, g, x: -g * xp.sin(x), "-{g} · sin({x})")),
     "tanh": R("TanhBackward0", np.tanh, promote=FLOAT,
               x=(lambda xp, g, out: g * (1 - out * out), "{g} · (1 - {out}²)")),
-    "sigmoid": R("SigmoidBackward0", _sigmoid_forward, promote=FLOAT,
+    "sigmoid": R("SigmoidBackward0", _quietly(_sigmoid_forward), promote=FLOAT,
                  x=(lambda xp, g, out: g * out * (1 - out), "{g} · {out} · (1 - {out})")),
     "relu": R("ReluBackward0", _relu_forward,
               x=(lambda xp, g, out: _masked(g, out > 0), "{g} where {out} > 0, else 0")),
@@ -430,11 +442,11 @@ RULES = {
              a=(_select_vjp, "{g} at the largest entry of {a}")),
     "min": R("MinBackward0", lambda a, dims, keepdim, mask: a.min(axis=dims, keepdims=keepdim),
              a=(_select_vjp, "{g} at the smallest entry of {a}")),
-    "norm": R("LinalgVectorNormBackward0", _norm_forward,
+    "norm": R("LinalgVectorNormBackward0", _quietly(_norm_forward),
               x=(_norm_vjp, "{g} · {x} / {out}")),
-    "softmax": R("SoftmaxBackward0", _softmax_forward,
+    "softmax": R("SoftmaxBackward0", _quietly(_softmax_forward),
                  x=(lambda xp, g, out, dims: out * (g - xp.sum(g * out, dims, True)), "{out} · ({g} - sum({g} · {out}))")),
-    "log_softmax": R("LogSoftmaxBackward0", _log_softmax_forward,
+    "log_softmax": R("LogSoftmaxBackward0", _quietly(_log_softmax_forward),
                      x=(lambda xp, g, out, dims: g - xp.exp(out) * xp.sum(g, dims, True), "{g} - exp({out}) · sum({g})")),
     # shapes -------------------------------------------------------------------------------
     "reshape": R("ViewBackward0", lambda a, new_shape: a.reshape(new_shape),

@@ -303,7 +303,8 @@ class backward_mode:  # noqa: N801  (used like a function: with backward_mode(cr
     """What a backward pass runs under: grad mode on only to record it (create_graph), and Python's
     cyclic garbage collector paused. The walk allocates an array or two per node but makes no
     reference cycles, so a collection it triggered would free nothing and only rescan the whole
-    recorded graph (benchmarks/PROFILE.md, workload E)."""
+    recorded graph (benchmarks/PROFILE.md, workload E). numpy's floating-point warnings are off, set
+    once for the whole pass: a gradient of inf or nan (sqrt at 0) comes out silently, as in PyTorch."""
 
     def __init__(self, records):
         self.records = records
@@ -312,9 +313,11 @@ class backward_mode:  # noqa: N801  (used like a function: with backward_mode(cr
         self.grad_mode, mode.enabled = mode.enabled, self.records
         self.collecting = gc.isenabled()
         gc.disable()
+        self.numpy_errors = np.seterr(all="ignore")
 
     def __exit__(self, *exc):
         mode.enabled = self.grad_mode
+        np.seterr(**self.numpy_errors)
         if self.collecting:
             gc.enable()
 
