@@ -178,6 +178,30 @@ def _cast(v, target):
 
 
 # ----------------------------------------------------------------------- linear algebra
+# PyTorch's C++ names of the dtypes, which its matmul kernels print
+_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+              "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+
+
+def _mixed_dtypes(first, a, b):
+    """PyTorch multiplies matrices of one dtype only, and says so in the words of the kernel it ran."""
+    return RuntimeError(f"{first}\n{a.dtype} and {b.dtype} do not mix in a matrix product: convert one first, "
+                        f"e.g. a.to(b.dtype) or b.double().")
+
+
+def _check_same_dtype_mm(a, b):
+    if a.array.dtype != b.array.dtype:
+        raise _mixed_dtypes("expected m1 and m2 to have the same dtype, but got: "
+                            f"{_CPP_NAMES[a.dtype.name]} != {_CPP_NAMES[b.dtype.name]}", a, b)
+
+
+def _check_same_dtype_mv(m, v):
+    if m.array.dtype != v.array.dtype:
+        words = dtypes.type_word(v.dtype), dtypes.type_word(m.dtype)
+        raise _mixed_dtypes(f"addmv input tensors must have the same dtype, but got {words[0]}, {words[1]}, "
+                            f"and {words[0]}", m, v)
+
+
 def _check_inner(op, a, b, n_a, n_b):
     if n_a != n_b:
         raise errors.matmul_mismatch(op, a.shape, b.shape)
@@ -187,6 +211,9 @@ def dot(a, b):
     if a.array.ndim != 1 or b.array.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors\n"
                            f"dot: shapes {tuple(a.shape)} and {tuple(b.shape)}; use matmul (@) for matrices.")
+    if a.array.dtype != b.array.dtype:
+        raise _mixed_dtypes("dot : expected both vectors to have same dtype, but found "
+                            f"{dtypes.type_word(a.dtype)} and {dtypes.type_word(b.dtype)}", a, b)
     _check_inner("dot", a, b, a.array.shape[0], b.array.shape[0])  # .array: no Size objects per call
     return apply(RULES["dot"], a, b)
 
@@ -202,6 +229,7 @@ def mv(m, v):
         raise RuntimeError(f"size mismatch, got input ({m.shape[0]}), mat ({m.shape[0]}x{m.shape[1]}), vec "
                            f"({v.shape[0]})\nmv: shapes {tuple(m.shape)} and {tuple(v.shape)}: the matrix needs "
                            "as many columns as the vector has elements; transpose it (m.T) or reshape.")
+    _check_same_dtype_mv(m, v)
     return apply(RULES["mv"], m, v)
 
 
@@ -209,6 +237,7 @@ def mm(a, b):
     if a.array.ndim != 2 or b.array.ndim != 2:
         raise RuntimeError(f"self must be a matrix\nmm: shapes {tuple(a.shape)} and {tuple(b.shape)}; "
                            "mm takes two matrices (use matmul for other shapes).")
+    _check_same_dtype_mm(a, b)
     _check_inner("mm", a, b, a.array.shape[1], b.array.shape[0])
     return apply(RULES["mm"], a, b)
 
@@ -236,6 +265,7 @@ def matmul(a, b):
         # PyTorch runs vector @ matrix as a one-row mm, then squeezes the row away in place
         return squeeze(mm(unsqueeze(a, 0), b), 0, _name="SqueezeBackward4")
     _check_batched_matmul(a, b)
+    _check_batched_dtypes(a, b)
     # PyTorch's batched matmul ends in a view of an mm/bmm result (UnsafeViewBackward0), except
     # matrix @ batch with a matrix that needs a gradient: that result is transposed back and copied.
     name = "CloneBackward0" if a.ndim == 2 and a.requires_grad else "UnsafeViewBackward0"
@@ -276,6 +306,18 @@ def _check_batched_matmul(a, b):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{n}, {ka}] but "
                            f"got: [{n}, {kb}].\nmatmul: shapes {sa} and {sb}: the last size of the first "
                            "must equal the size before last of the second; transpose one (x.mT) or reshape it.")
+
+
+def _check_batched_dtypes(a, b):
+    """The dtype error of the route PyTorch takes: one mm or mv when a batch folds into rows, else bmm."""
+    if a.array.dtype == b.array.dtype:
+        return
+    if a.ndim >= 3 and b.ndim <= 2:
+        (_check_same_dtype_mv if b.ndim == 1 else _check_same_dtype_mm)(a, b)
+    if b.ndim >= 3 and a.ndim == 2 and a.requires_grad:
+        _check_same_dtype_mm(b, a)  # PyTorch runs it transposed: b's rows times a
+    raise _mixed_dtypes(f"expected scalar type {dtypes.type_word(a.dtype)} but found {dtypes.type_word(b.dtype)}",
+                        a, b)
 
 
 def _count(shape):
@@ -681,18 +723,29 @@ logical_or = _elementwise(np.logical_or, "logical_or")
 logical_xor = _elementwise(np.logical_xor, "logical_xor")
 
 
-def _bitwise(logical, bitwise, name):
+def _bitwise(ufunc, name):
+    """``& | ^``: PyTorch's promotion (a bool tensor with an int gives int64), and integers or bools only."""
+
     def op(a, b):
-        is_bool = isinstance(a, Tensor) and a.dtype is dtypes.bool
-        return (logical if is_bool else bitwise)(a, b)
+        a, b = as_tensor_arg(a), as_tensor_arg(b)
+        target = dtypes.result_type((a, b))
+        if target.is_floating_point:
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{dtypes.type_word(target)}\'\n'
+                                      f"{name} works on integer and bool tensors; compare first (x > 0) "
+                                      "or convert with .long().")
+        arrays = [x.array.astype(target.numpy, copy=False) if isinstance(x, Tensor) else x for x in (a, b)]
+        try:
+            return Tensor._from_array(np.asarray(ufunc(*arrays)).astype(target.numpy, copy=False))
+        except ValueError:
+            raise errors.broadcast_mismatch(name, np.shape(arrays[0]), np.shape(arrays[1])) from None
 
     op.__name__ = name
     return op
 
 
-bitwise_and = _bitwise(logical_and, _elementwise(np.bitwise_and, "bitwise_and"), "bitwise_and")
-bitwise_or = _bitwise(logical_or, _elementwise(np.bitwise_or, "bitwise_or"), "bitwise_or")
-bitwise_xor = _bitwise(logical_xor, _elementwise(np.bitwise_xor, "bitwise_xor"), "bitwise_xor")
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 
 
 def bitwise_not(x):

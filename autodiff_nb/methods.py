@@ -66,6 +66,7 @@ METHODS = {
     "__floordiv__": fn.floor_divide, "__pow__": fn.pow, "__matmul__": fn.matmul, "__abs__": fn.abs,
     "__eq__": fn.eq, "__ne__": fn.ne, "__lt__": fn.lt, "__le__": fn.le, "__gt__": fn.gt, "__ge__": fn.ge,
     "__and__": fn.bitwise_and, "__or__": fn.bitwise_or, "__xor__": fn.bitwise_xor, "__invert__": fn.bitwise_not,
+    "__rand__": _reflected(fn.bitwise_and), "__ror__": _reflected(fn.bitwise_or), "__rxor__": _reflected(fn.bitwise_xor),
     "__iadd__": inplace.add_, "__isub__": inplace.sub_, "__imul__": inplace.mul_, "__itruediv__": inplace.div_,
     "clip": fn.clamp, "view": view,
     "view_as": lambda self, other: fn.reshape(self, other.shape),

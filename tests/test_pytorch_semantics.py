@@ -80,3 +80,28 @@ def test_forward_gives_inf_and_nan_silently(torch, code):
 ])
 def test_backward_gives_inf_and_nan_silently(torch, code):
     same(torch, code)
+
+
+# ----------------------------------------------------------------------------- 2. dtypes in products and logic
+MATRICES = "a32 = t.ones(2, 2); a64 = t.ones(2, 2, dtype=t.float64); v32 = t.ones(2); v64 = v32.double(); " \
+           "b32 = t.ones(2, 2, 2); b64 = b32.double(); "
+
+
+@pytest.mark.parametrize("product", [
+    "a32 @ a64", "t.matmul(a32, a64)", "t.mm(a32, a64)", "t.mm(a32.long(), a32)", "a32.mm(a64)",
+    "t.mv(a32, v64)", "t.mv(a64, v32)", "a64 @ v32", "t.dot(v32, v64)", "v32 @ v64", "t.dot(v32.long(), v32)",
+    "v64 @ a32", "b32 @ b64", "b64 @ b32", "a32 @ b64", "a32.requires_grad_() @ b64", "b32 @ v64", "v32 @ b64",
+    "b32 @ a64.long()", "a32 @ a32", "v64 @ a64", "b64 @ a64",
+])
+def test_products_of_mixed_dtypes_are_refused_as_in_pytorch(torch, product):
+    same(torch, MATRICES + f"out = {product}")
+
+
+@pytest.mark.parametrize("expression", [
+    "t.tensor([True, False]) & t.tensor([1, 3])", "t.tensor([True, False]) | 2", "t.tensor([True, False]) ^ t.tensor([1, 3])",
+    "t.tensor([1, 3]) & t.tensor([True, False])", "t.tensor([True, False]) & True", "True | t.tensor([False, False])",
+    "3 & t.tensor([1, 2])", "t.tensor([True, False]) & t.tensor([True, True])", "t.tensor([1, 6], dtype=t.int32) ^ 3",
+    "t.tensor([1., 2.]) & t.tensor([1., 2.])", "t.tensor([1., 2.]) | 1", "t.tensor([True]) & t.tensor([1.5])",
+])
+def test_bitwise_ops_promote_as_in_pytorch(torch, expression):
+    same(torch, f"out = {expression}")
