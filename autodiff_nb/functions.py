@@ -398,7 +398,7 @@ def _select_reduction(kind, x, dim, keepdim, other):
                                f"Specify the reduction dim with the 'dim' argument.\nThe tensor has shape "
                                f"{tuple(x.shape)}: reduce along a dim, or check why it is empty.")
         value = data.max() if kind == "max" else data.min()
-        mask = data == value
+        mask = np.isnan(data) if value != value else data == value  # a NaN is the max, as in PyTorch
         return apply(RULES[kind], x, dims=None, keepdim=False, mask=mask, name=f"{kind.title()}Backward1")
     (d,) = _dims(x, dim) or (0,)
     if data.ndim and data.shape[d] == 0:

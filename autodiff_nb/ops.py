@@ -202,15 +202,21 @@ def _mean_forward(a, dims, keepdim):
 
 
 def _select_vjp(xp, g, dims, keepdim, mask, a_shape):
-    """max/min: the whole gradient goes to the selected element (shared among ties for a full reduction)."""
+    """max/min: the gradient goes to the selected element, 0 elsewhere (a select, so never -0.).
+    A full reduction shares it among ties, as PyTorch's evenly_distribute_backward."""
     if dims is None:
-        return g * mask / mask.sum()
-    return _unreduce(xp, g, dims, keepdim, a_shape) * mask
+        return _masked(g / int(mask.sum()), mask)  # an int: float32 / 2 stays float32
+    return _masked(_unreduce(xp, g, dims, keepdim, a_shape), mask)
 
 
-def _tie_split(g, mine, other):
-    # PyTorch splits the gradient equally where the two inputs are equal.
-    return g * ((mine > other) + (mine == other) * 0.5)
+def _larger_vjp(xp, g, mine, other):
+    """maximum: the larger input takes the gradient, each half of it where they are equal. A NaN is
+    neither smaller nor equal, so it takes all of it, as in PyTorch."""
+    return _masked(xp.where(mine == other, g / 2, g), ~(mine < other))
+
+
+def _smaller_vjp(xp, g, mine, other):
+    return _masked(xp.where(mine == other, g / 2, g), ~(mine > other))
 
 
 def _norm_forward(x, ord, dims, keepdim):
@@ -276,12 +282,13 @@ def _within(x, low, high):
 
 
 def _clamp_low_vjp(xp, g, x, low, high):
-    """Where the lower bound won (and is not above the upper bound), the gradient is the bound's."""
-    return g * ((x < low) & (low <= high)) if high is not None else g * (x < low)
+    """Where the lower bound won, strictly below the upper bound, the gradient is the bound's
+    (PyTorch's clamp_backward_min_max: with low == high the upper bound takes it)."""
+    return _masked(g, (x < low) & (low < high)) if high is not None else _masked(g, x < low)
 
 
 def _clamp_high_vjp(xp, g, x, low, high):
-    return g * ((x > high) | (low > high)) if low is not None else g * (x > high)
+    return _masked(g, (x > high) | (high < low)) if low is not None else _masked(g, x > high)
 
 
 def _matmul_a_vjp(xp, g, b, a_shape):
@@ -404,11 +411,11 @@ RULES = {
     "relu": R("ReluBackward0", _relu_forward,
               x=(lambda xp, g, out: _masked(g, out > 0), "{g} where {out} > 0, else 0")),
     "maximum": R("MaximumBackward0", np.maximum, promote=SAME,
-                 a=(lambda xp, g, a, b: _tie_split(g, a, b), "{g} where {a} > {b} (half where equal)"),
-                 b=(lambda xp, g, a, b: _tie_split(g, b, a), "{g} where {b} > {a} (half where equal)")),
+                 a=(lambda xp, g, a, b: _larger_vjp(xp, g, a, b), "{g} where {a} > {b} (half where equal)"),
+                 b=(lambda xp, g, a, b: _larger_vjp(xp, g, b, a), "{g} where {b} > {a} (half where equal)")),
     "minimum": R("MinimumBackward0", np.minimum, promote=SAME,
-                 a=(lambda xp, g, a, b: _tie_split(g, b, a), "{g} where {a} < {b} (half where equal)"),
-                 b=(lambda xp, g, a, b: _tie_split(g, a, b), "{g} where {b} < {a} (half where equal)")),
+                 a=(lambda xp, g, a, b: _smaller_vjp(xp, g, a, b), "{g} where {a} < {b} (half where equal)"),
+                 b=(lambda xp, g, a, b: _smaller_vjp(xp, g, b, a), "{g} where {b} < {a} (half where equal)")),
     "clamp": R("ClampBackward1", lambda x, low, high: np.clip(x, low, high),
                x=(lambda xp, g, x, low, high: _masked(g, _within(x, low, high)), "{g} where min ≤ {x} ≤ max, else 0")),
     "clamp_tensor": R("ClampBackward0", np.clip, promote=SAME,  # bounds that are tensors get gradients too

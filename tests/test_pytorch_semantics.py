@@ -105,3 +105,42 @@ def test_products_of_mixed_dtypes_are_refused_as_in_pytorch(torch, product):
 ])
 def test_bitwise_ops_promote_as_in_pytorch(torch, expression):
     same(torch, f"out = {expression}")
+
+
+# ----------------------------------------------------------------------------- 3. gradients that select
+NAN = float("nan")
+
+
+@pytest.mark.parametrize("code", [
+    "x = t.tensor([1., 3., 3., -2.], requires_grad=True); x.max().backward(t.tensor(-1.)); out = x.grad",
+    "x = t.tensor([1., 3., 3., -2.], requires_grad=True); x.min().backward(t.tensor(-1.)); out = x.grad",
+    "x = t.tensor([1., nan, 3., nan], requires_grad=True); x.max().backward(); out = x.grad",
+    "x = t.tensor([1., nan, 3.], requires_grad=True); x.min().backward(); out = x.grad",
+    "x = t.tensor([[1., 3.], [3., 1.], [nan, 0.]], requires_grad=True); v, i = x.max(1); v.backward(-t.ones(3)); "
+    "out = (x.grad, i)",
+    "x = t.tensor([[1., 3.], [3., 1.]], requires_grad=True); v, i = x.min(0, keepdim=True); "
+    "v.backward(-t.ones(1, 2)); out = (x.grad, i)",
+    "a = t.tensor([1., 2., 3., nan, 1.], requires_grad=True); b = t.tensor([2., 2., 1., 0., nan], requires_grad=True); "
+    "t.maximum(a, b).backward(-t.ones(5)); out = (a.grad, b.grad)",
+    "a = t.tensor([1., 2., 3., nan, 1.], requires_grad=True); b = t.tensor([2., 2., 1., 0., nan], requires_grad=True); "
+    "t.minimum(a, b).backward(-t.ones(5)); out = (a.grad, b.grad)",
+    "a = t.tensor([[1.], [2.]], requires_grad=True); b = t.tensor([2., 0.], requires_grad=True); "
+    "t.maximum(a, b).sum().backward(); out = (a.grad, b.grad)",
+    "x = t.tensor([-2., 0., 0.5, 1., 3., nan], requires_grad=True); x.clamp(0, 1).backward(-t.ones(6)); out = x.grad",
+    "x = t.tensor([-2., 0.5, 3.], requires_grad=True); x.clamp(min=0.).backward(-t.ones(3)); out = x.grad",
+    "x = t.tensor([-2., 0.5, 3.], requires_grad=True); lo = t.tensor([0., 0., 0.], requires_grad=True); "
+    "hi = t.tensor([1., 1., 1.], requires_grad=True); x.clamp(lo, hi).backward(-t.ones(3)); out = (x.grad, lo.grad, hi.grad)",
+    "x = t.tensor([-2., 0.5, 3.], requires_grad=True); m = t.tensor([0.5, 0.5, 0.5], requires_grad=True); "
+    "x.clamp(min=m, max=m).backward(-t.ones(3)); out = (x.grad, m.grad)",
+    "x = t.tensor([-2., 0.5, 3.], requires_grad=True); lo = t.tensor([2., 2., 2.], requires_grad=True); "
+    "hi = t.tensor([1., 1., 1.], requires_grad=True); x.clamp(lo, hi).backward(-t.ones(3)); out = (x.grad, lo.grad, hi.grad)",
+    "x = t.tensor([-2., 0.5, 3.], requires_grad=True); hi = t.tensor([1., 1., 1.], requires_grad=True); "
+    "x.clamp(max=hi).backward(-t.ones(3)); out = (x.grad, hi.grad)",
+    "a = t.tensor([1., 2.], requires_grad=True); b = t.tensor([3., 4.], requires_grad=True); "
+    "t.where(t.tensor([True, False]), a, b).backward(-t.ones(2)); out = (a.grad, b.grad)",
+    "x = t.tensor([1., 2., 3.], requires_grad=True); y = x * 1; v = t.tensor([5.], requires_grad=True); "
+    "y[1:2] = v; y.backward(-t.ones(3)); out = (x.grad, v.grad)",
+    "x = t.tensor([-1., 2.], requires_grad=True); x.relu().backward(-t.ones(2)); out = x.grad",
+])
+def test_selecting_gradients_route_as_in_pytorch(torch, code):
+    same(torch, code, nan=NAN)
