@@ -359,6 +359,28 @@ def _quietly(forward):
     return quiet
 
 
+def _pow_forward(base, exponent):
+    try:
+        return np.power(base, exponent)
+    except ValueError as error:  # numpy refuses integers to negative integer powers; PyTorch only a number
+        if "negative integer powers" not in str(error):
+            raise
+        if isinstance(exponent, int):
+            raise RuntimeError(f"Integers to negative integer powers are not allowed.\nAn integer tensor ** "
+                               f"{exponent} would not be an integer: write x.float() ** {exponent}.") from None
+        return _integer_power(np.asarray(base), np.asarray(exponent))
+
+
+def _integer_power(base, exponent):
+    """PyTorch's integer power of a tensor exponent: to a negative power 1 stays 1, -1 gives ±1 and
+    every other integer gives 0 (the fraction rounded toward zero)."""
+    negative = exponent < 0
+    out = np.power(base, np.where(negative, 0, exponent))
+    odd = exponent % 2 != 0
+    small = np.where(base == 1, 1, np.where(base == -1, np.where(odd, -1, 1), 0))
+    return np.where(negative, small, out).astype(out.dtype, copy=False)
+
+
 def _relu_forward(x):
     return np.maximum(x, 0)
 
@@ -387,7 +409,7 @@ RULES = {
              b=(lambda xp, g, a, b: -g * a / (b * b), "-{g} · {a} / {b}²")),
     "reciprocal": R("ReciprocalBackward0", _quietly(lambda x: np.true_divide(1, x)), promote=FLOAT,
                     x=(lambda xp, g, out: -g * out * out, "-{g} · {out}²")),
-    "pow": R("PowBackward0", _quietly(np.power), promote=SAME, shown_edges=_drop_numbers,
+    "pow": R("PowBackward0", _quietly(_pow_forward), promote=SAME, shown_edges=_drop_numbers,
              base=(_pow_base_vjp, "{g} · {exponent} · {base}^({exponent} - 1)"),
              exponent=(_pow_exponent_vjp, "{g} · {out} · log({base})")),
     "neg": R("NegBackward0", np.negative,

@@ -144,3 +144,15 @@ NAN = float("nan")
 ])
 def test_selecting_gradients_route_as_in_pytorch(torch, code):
     same(torch, code, nan=NAN)
+
+
+# ----------------------------------------------------------------------------- 4. integer powers
+@pytest.mark.parametrize("expression", [
+    "t.tensor([1, 2]) ** t.tensor([-1, 2])", "t.tensor([1, -1, -1, 0, 2, 3]) ** t.tensor([-1, -1, -2, 2, -2, 3])",
+    "t.tensor([1, 2]) ** -1", "t.tensor(2) ** -1", "t.tensor([1, 2]).pow(-2)", "2 ** t.tensor([-1, 2])",
+    "t.tensor([1, 2]) ** t.tensor(-1)", "t.tensor([1, 2], dtype=t.int32) ** t.tensor([-1, 1], dtype=t.int32)",
+    "t.tensor([1, 2]) ** 2", "t.tensor([1, 2]) ** t.tensor([2, 3])", "t.tensor([1, 2]) ** 2.0",
+    "t.tensor([1, 2]) ** t.tensor([1, 2, 3])",
+])
+def test_integer_powers_as_in_pytorch(torch, expression):
+    same(torch, f"out = {expression}")
