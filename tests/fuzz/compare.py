@@ -54,6 +54,14 @@ class Divergence:
         """True when every difference is in one of ``fields``."""
         return all(d.field in fields for d in self.diffs)
 
+    def only_grad_fn(self, *pairs) -> bool:
+        """True when every difference is a grad_fn name (or a repr that differs only by it), each
+        (PyTorch's name, the engine's name) one of ``pairs``."""
+        def renamed(d):
+            return any(d.engine.replace(f"<{e}>", f"<{t}>") == d.torch for t, e in pairs)
+        return all((d.field.endswith("grad_fn") and (d.torch, d.engine) in pairs)
+                   or (d.field.endswith("repr") and renamed(d)) for d in self.diffs)
+
 
 # ----------------------------------------------------------------------------------- running
 def first_line(error: BaseException) -> str:
@@ -117,17 +125,20 @@ def tolerance(dtype: str):
     return {"torch.float64": (1e-9, 1e-12), "torch.float16": (1e-3, 1e-3)}.get(dtype, (1e-4, 1e-5))
 
 
-def arrays_match(a, b, dtype="") -> tuple[bool, bool]:
-    """(close enough, bit for bit): NaN equals NaN, and a zero's sign must agree."""
+def arrays_match(a, b, dtype="", signed_zeros=True) -> tuple[bool, bool]:
+    """(close enough, bit for bit): NaN equals NaN; with ``signed_zeros`` a zero's sign must agree."""
     if a.shape != b.shape:
         return False, False
     exact = a.dtype == b.dtype and a.tobytes() == b.tobytes()
+    if not signed_zeros and a.dtype == b.dtype and a.dtype.kind == "f":   # -0. and 0. print differently
+        exact = exact or np.array_equal(np.where(a == 0, 0, a), np.where(b == 0, 0, b), equal_nan=True)
     if a.dtype.kind in "fc" or b.dtype.kind in "fc":
         a64, b64 = a.astype(np.float64), b.astype(np.float64)
         rtol, atol = tolerance(dtype)
         close = np.allclose(a64, b64, rtol=rtol, atol=atol, equal_nan=True)
         zeros = (a64 == 0) & (b64 == 0)
-        close = close and np.array_equal(np.signbit(a64[zeros]), np.signbit(b64[zeros]))
+        if signed_zeros:
+            close = close and np.array_equal(np.signbit(a64[zeros]), np.signbit(b64[zeros]))
         return close, exact
     return np.array_equal(a, b), exact
 
@@ -136,7 +147,7 @@ def short(array) -> str:
     return np.array2string(np.asarray(array), threshold=20, separator=", ").replace("\n", "")
 
 
-def compare_shots(where, t, e, diffs, prefix=""):
+def compare_shots(where, t, e, diffs, prefix="", signed_zeros=True):
     if t["kind"] != e["kind"]:
         diffs.append(Diff(where, prefix + "kind", describe(t), describe(e)))
         return
@@ -150,7 +161,7 @@ def compare_shots(where, t, e, diffs, prefix=""):
         for part in ("shape", "dtype"):
             if t[part] != e[part]:
                 diffs.append(Diff(where, prefix + part, str(t[part]), str(e[part])))
-        close, exact = arrays_match(t["values"], e["values"], t["dtype"])
+        close, exact = arrays_match(t["values"], e["values"], t["dtype"], signed_zeros)
         if not close:
             diffs.append(Diff(where, prefix + "values", short(t["values"]), short(e["values"])))
         if kind == "tensor":
@@ -159,17 +170,17 @@ def compare_shots(where, t, e, diffs, prefix=""):
                     diffs.append(Diff(where, prefix + part, str(t[part]), str(e[part])))
             # Printed digits may differ by one where the values differ in the last bit; that is the
             # arithmetic's business, not the printer's, so repr is compared when the values are equal.
-            if exact and t["repr"] != e["repr"]:
+            if exact and t["repr"] != e["repr"] and (signed_zeros or "-0." not in t["repr"] + e["repr"]):
                 diffs.append(Diff(where, prefix + "repr", t["repr"], e["repr"]))
             if "grad" in t:
-                compare_shots(where, t["grad"], e["grad"], diffs, prefix + "grad.")
+                compare_shots(where, t["grad"], e["grad"], diffs, prefix + "grad.", signed_zeros)
         return
     if "items" in t:
         if len(t["items"]) != len(e["items"]):
             diffs.append(Diff(where, prefix + "length", str(len(t["items"])), str(len(e["items"]))))
             return
         for i, (ti, ei) in enumerate(zip(t["items"], e["items"])):
-            compare_shots(f"{where}[{i}]", ti, ei, diffs, prefix)
+            compare_shots(f"{where}[{i}]", ti, ei, diffs, prefix, signed_zeros)
         return
     tv, ev = t["value"], e["value"]
     if isinstance(tv, float) and isinstance(ev, float):
@@ -209,7 +220,8 @@ def differences(torch_run: dict, engine_run: dict, program: Program) -> list[Dif
         else:
             compare_shots(f"statement {ts['index'] + 1}", ts, es, diffs)
     for expr in program.observe:
-        compare_shots(expr, torch_run["observed"][expr], engine_run["observed"][expr], diffs)
+        compare_shots(expr, torch_run["observed"][expr], engine_run["observed"][expr], diffs,
+                      signed_zeros=program.signed_zeros)
     return diffs
 
 

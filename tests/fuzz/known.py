@@ -1,31 +1,240 @@
 """Divergences from PyTorch that are known and still open (issue 10), reviewed, in one place.
 
-Each entry names the family it shows up in, a one-line description, the issue-10 bullet it belongs to,
-and a predicate over a ``compare.Divergence`` (``d.has(field, torch=..., engine=...)``, ``d.only(...)``,
-``d.source``). A divergence that no entry matches is new and fails the fuzz; an entry that matches
-nothing in its family's run is stale and fails it too: the engine was fixed, so delete the entry.
-These are open work, not deliberate exceptions (the README lists both).
+Each entry names the families it shows up in, a one-line description, the issue-10 bullet it belongs
+to, an example program that shows it, and a predicate over a ``compare.Divergence`` (``d.has(field, torch=..., engine=...)``,
+``d.only(...)``, ``d.only_grad_fn(...)``, ``d.source``). A divergence that no entry matches is new and
+fails the fuzz; an entry that matches nothing in its family's run is stale and fails it too: the
+engine was fixed, so delete the entry. These are open work, not deliberate exceptions.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
 
 @dataclass(frozen=True)
 class Known:
-    family: str
+    families: tuple
     description: str
     bullet: str
     predicate: Callable
+    # One program ("family:seed") that shows it: always run, so a fix is noticed even in a short run.
+    example: str = ""
 
     def matches(self, divergence) -> bool:
         return self.predicate(divergence)
 
 
+def refused_by_torch_only(d, text):
+    """PyTorch raises ``text`` where the engine carries on."""
+    return d.has("raise", torch=text, engine="no raise")
+
+
+def torch_says(d, text):
+    """The engine raises too (same type or not) but PyTorch's first line is ``text``."""
+    return d.has("message", torch=text)
+
+
+def int_then_list_apart(source):
+    # x[0, :, [0, 1]]: an int and a list index with a slice between them
+    return re.search(r"\[[^\]\n]*(?<![\w.])-?\d+, [^\[\n]*:[^\[\n]*\[", source) is not None \
+        or re.search(r"\[\[[^\]]*\][^\n]*:[^\n]*, -?\d+[,\]]", source) is not None
+
+
 KNOWN: list[Known] = [
+    # ------------------------------------------------------------------ reductions
+    Known(("reductions",), "norm with p other than 1 or 2 (0, 3, inf, 'fro') raises NotImplementedError",
+          "reductions", lambda d: d.has(engine="norm: p="),
+          example="reductions:8"),
+    # ------------------------------------------------------------------ ties and NaN
+    Known(("ties_nan",), "torch.maximum / minimum of +0. and -0.: PyTorch gives +0. for maximum and -0. "
+          "for minimum, the engine the first or second input", "ties and NaN",
+          lambda d: re.search(r"torch\.m(ax|in)imum", d.source) and "-0.0" in d.source
+          and d.only("values", "grad.values"),
+          example="ties_nan:39"),
+    Known(("ties_nan",), "max(dim) / min(dim) over a tie of +0. and -0.: a different zero is picked",
+          "ties and NaN",
+          lambda d: re.search(r"\.m(ax|in)\(dim", d.source) and "-0.0" in d.source and d.only("values"),
+          example="ties_nan:104"),
+    Known(("ties_nan",), "relu(-0.) is +0. in the engine, -0. in PyTorch (it keeps x where x >= 0)",
+          "ties and NaN", lambda d: "relu" in d.source and "-0.0" in d.source and d.only("values"),
+          example="ties_nan:90"),
+    Known(("ties_nan",), "relu at NaN: PyTorch passes the gradient through (NaN <= 0 is false), the "
+          "engine sends 0", "ties and NaN",
+          lambda d: "relu" in d.source and "nan" in d.source and d.only("grad.values"),
+          example="ties_nan:110"),
+    Known(("ties_nan",), "abs at NaN: PyTorch's gradient is 0 there (sgn(NaN) = 0), the engine's NaN",
+          "ties and NaN", lambda d: "abs()" in d.source and d.only("grad.values")
+          and d.has("grad.values", engine="nan"),
+          example="ties_nan:193"),
+    Known(("ties_nan",), "clamp with a -0. bound: the sign of a clamped zero differs", "ties and NaN",
+          lambda d: "clamp(" in d.source and "-0.0" in d.source and d.only("values"),
+          example="ties_nan:224"),
+    # ------------------------------------------------------------------ the matmul family
+    Known(("matmul", "numpy"), "mixed dtypes in @ / matmul / mm / mv / dot: PyTorch refuses (\"expected m1 "
+          "and m2 to have the same dtype\", \"addmv ...\", \"dot : ...\"), the engine promotes or words it "
+          "differently", "the matmul family",
+          lambda d: d.has(torch="same dtype") or d.has("message", engine="expected m1 and m2 to have the same dtype")
+          or d.has("raise", torch="no raise", engine="expected m1 and m2"),
+          example="matmul:162"),
+    Known(("matmul",), "(n, k) @ (b, k, m): the result's grad_fn is CloneBackward0, PyTorch's "
+          "TransposeBackward0", "the matmul family",
+          lambda d: d.only_grad_fn(("TransposeBackward0", "CloneBackward0")),
+          example="matmul:40"),
+    # ------------------------------------------------------------------ shape ops
+    Known(("shape", "misuse"), "view() of a non-contiguous tensor (after transpose / t()) is accepted; "
+          "PyTorch refuses: view size is not compatible with input tensor's size and stride", "shape ops",
+          lambda d: refused_by_torch_only(d, "view size is not compatible"),
+          example="shape:229"),
+    Known(("shape",), "torch.stack with dim out of range (e.g. dim=-5 for 3-d inputs) is accepted",
+          "shape ops", lambda d: "stack" in d.source and refused_by_torch_only(d, "Dimension out of range"),
+          example="shape:64"),
+    Known(("shape",), "flatten(start_dim, end_dim) with start_dim after end_dim is accepted",
+          "shape ops", lambda d: refused_by_torch_only(d, "flatten() has invalid args"),
+          example="shape:34"),
+    # ------------------------------------------------------------------ indexing and item assignment
+    Known(("indexing",), "h[:] = value (the whole tensor): grad_fn is CopySlices; PyTorch's is "
+          "FillBackward3 (a number) or CopyBackwards (a tensor)", "indexing and item assignment",
+          lambda d: d.only_grad_fn(("FillBackward3", "CopySlices"), ("CopyBackwards", "CopySlices")),
+          example="indexing:10"),
+    Known(("indexing",), "item assignment with a list index: grad_fn is IndexPutBackward0; PyTorch's is "
+          "CopySlices", "indexing and item assignment",
+          lambda d: d.only_grad_fn(("CopySlices", "IndexPutBackward0")),
+          example="indexing:1"),
+    Known(("indexing",), "an index that is a no-op slice (x[-1:] of size 1): grad_fn AliasBackward0, "
+          "PyTorch's SliceBackward0", "indexing and item assignment",
+          lambda d: d.only_grad_fn(("SliceBackward0", "AliasBackward0")),
+          example="indexing:38"),
+    Known(("indexing", "misuse"), "a boolean mask of the wrong shape: numpy's message, not PyTorch's "
+          "\"The shape of the mask [3] at index 0 does not match ...\"", "indexing and item assignment",
+          lambda d: torch_says(d, "The shape of the mask"),
+          example="indexing:9"),
+    Known(("indexing", "views"), "an out-of-range index in item assignment: numpy's \"out of bounds for "
+          "axis\" message", "indexing and item assignment",
+          lambda d: d.has("message", engine="out of bounds for axis"),
+          example="indexing:189"),
+    Known(("indexing",), "an out-of-range index after None or ... (x[None, 2], x[..., :, [1]]): the "
+          "dimension named in the message differs", "indexing and item assignment",
+          lambda d: ("None" in d.source or "..." in d.source)
+          and d.has("message", torch="is out of bounds for dimension"),
+          example="indexing:475"),
+    Known(("indexing",), "x[int, slice] whose slice is empty or whole: grad_fn SelectBackward0, PyTorch's "
+          "SliceBackward0 (it applies the int first)", "indexing and item assignment",
+          lambda d: d.only_grad_fn(("SliceBackward0", "SelectBackward0")),
+          example="indexing:329"),
+    Known(("indexing",), "broadcast failure of list indices: \"indexing arrays\" (numpy) where PyTorch says "
+          "\"indexing tensors\"", "indexing and item assignment",
+          lambda d: torch_says(d, "shape mismatch: indexing tensors"),
+          example="indexing:42"),
+    Known(("indexing",), "x[...] = v on a leaf that requires grad: \"a leaf Variable\" and \"a view of a "
+          "leaf Variable\" are swapped relative to PyTorch (x[:] vs x[[0], 0])", "indexing and item assignment",
+          lambda d: d.has("message", torch="leaf Variable", engine="leaf Variable")
+          or d.has("message", torch="out of bounds", engine="leaf Variable"),
+          example="indexing:36"),
+    Known(("indexing",), "assigning a float32 tensor into a float64 tensor through a list index: PyTorch "
+          "refuses (Index put requires the source and destination dtypes match)", "indexing and item assignment",
+          lambda d: refused_by_torch_only(d, "Index put requires the source and destination dtypes match"),
+          example="indexing:193"),
+    Known(("indexing",), "h[i] = torch.tensor([v]) (a 1-element tensor into a row): numpy's ValueError; "
+          "PyTorch broadcasts", "indexing and item assignment",
+          lambda d: d.has("raise", torch="no raise", engine="setting an array element with a sequence"),
+          example="indexing:93"),
+    Known(("indexing",), "x[0, :, [0, 1]]: an int and a list apart: PyTorch keeps the list's dimension in "
+          "place, the engine (numpy) moves it first", "indexing and item assignment",
+          lambda d: int_then_list_apart(d.source) and d.only("values", "grad.values", "shape", "repr"),
+          example="indexing:121"),
+    # ------------------------------------------------------------------ in-place ops
+    Known(("inplace",), "an in-place op whose result type cannot be stored (int tensor -= float tensor): "
+          "PyTorch refuses: result type Float can't be cast to the desired output type Long", "in-place ops",
+          lambda d: refused_by_torch_only(d, "can't be cast to the desired output type"),
+          example="inplace:5"),
+    # ------------------------------------------------------------------ views and in-place
+    Known(("views",), "an in-place change of a view of a recorded tensor is refused (\"an in-place change "
+          "of a view ...\"); PyTorch records it (CopySlices on the base)", "views and in-place",
+          lambda d: d.has(engine="an in-place change of a view"),
+          example="views:0"),
+    Known(("views",), "after an in-place change of the base, a view's grad_fn stays SelectBackward0 / "
+          "SliceBackward0 / ...; PyTorch regenerates it as AsStridedBackward0 (and the base's is CopySlices)",
+          "views and in-place",
+          lambda d: all(x.torch in ("AsStridedBackward0", "CopySlices") or x.field.endswith("repr")
+                        for x in d.diffs) and d.has("grad_fn", torch="AsStridedBackward0"),
+          example="views:9"),
+    Known(("views",), "a value saved for backward changed in place through a view or its base is not "
+          "noticed (PyTorch: one of the variables needed for gradient computation has been modified ...)",
+          "views and in-place",
+          lambda d: refused_by_torch_only(d, "one of the variables needed for gradient computation"),
+          example="views:82"),
+    Known(("views",), "a view taken before its base changed in place: backward through the view misses "
+          "the base's in-place op (a wrong gradient; PyTorch regenerates the view as AsStridedBackward0 "
+          "of the new base)", "views and in-place",
+          lambda d: d.has("grad.values") and d.has("grad_fn", torch="AsStridedBackward0")
+          and d.only("grad.values", "grad_fn", "repr"),
+          example="views:14"),
+    # ------------------------------------------------------------------ dtype promotion
+    Known(("promotion", "misuse"), "bool tensor in subtraction: PyTorch refuses (\"Subtraction, the `-` "
+          "operator, with a bool tensor is not supported\"), the engine computes or gives numpy's text",
+          "dtype promotion", lambda d: d.has(torch="Subtraction, the `-` operator"),
+          example="promotion:8"),
+    Known(("promotion",), "torch.maximum / torch.where with a Python number: PyTorch refuses with a "
+          "TypeError, the engine accepts it", "dtype promotion",
+          lambda d: d.has("raise", torch="maximum(): argument") or d.has("raise", torch="where() received"),
+          example="promotion:37"),
+    Known(("promotion",), "integer floor division by zero: PyTorch raises RuntimeError: ZeroDivisionError",
+          "dtype promotion", lambda d: d.has(torch="ZeroDivisionError"),
+          example="promotion:73"),
+    Known(("promotion",), "numpy scalars (np.float32, np.int32, np.int64, np.bool_) as operands: "
+          "AttributeError 'numpy.dtypes...DType' or another result dtype than PyTorch's", "dtype promotion",
+          lambda d: "np." in d.source and (d.has(engine="numpy.dtypes") or d.only("dtype", "value", "values")
+                                           or d.has(engine="The size of tensor a (1)")),
+          example="promotion:21"),
+    Known(("promotion",), "a uint8 tensor with a negative Python int: OverflowError from numpy; PyTorch "
+          "wraps around", "dtype promotion", lambda d: d.has(engine="out of bounds for uint8"),
+          example="promotion:460"),
+    Known(("promotion",), "a 0-d int tensor against a uint8 tensor: PyTorch computes in uint8 (wrapping "
+          "-1 to 255), the engine in the wider type", "dtype promotion",
+          lambda d: "uint8" in d.source and d.only("values", "dtype", "value"),
+          example="promotion:590"),
+    Known(("promotion",), "bool // bool: PyTorch refuses (\"div_floor_cpu\" not implemented for 'Bool')",
+          "dtype promotion", lambda d: d.has(torch='"div_floor'),
+          example="promotion:197"),
+    # ------------------------------------------------------------------ numpy interop
+    Known(("numpy",), "ndarray op tensor (and tensor op ndarray when the tensor requires grad): PyTorch "
+          "raises (unsupported operand / Concatenation operation is not implemented / Can't call numpy()), "
+          "the engine returns a tensor", "numpy interop",
+          lambda d: d.has("raise", engine="no raise") and (
+              d.has(torch="unsupported operand") or d.has(torch="Concatenation operation")
+              or d.has(torch="Can't call numpy()")),
+          example="numpy:1"),
+    Known(("numpy",), "ndarray on the left of / * + -: PyTorch's result has numpy's dtype (float64) and "
+          "rounding; the engine's is float32", "numpy interop", lambda d: d.only("dtype", "values"),
+          example="numpy:51"),
+    # ------------------------------------------------------------------ printing
+    Known(("printing",), "x[:0] on a 0-d tensor: numpy's message, not \"slice() cannot be applied to a "
+          "0-dim tensor.\"", "printing", lambda d: torch_says(d, "slice() cannot be applied"),
+          example="printing:812"),
+    # ------------------------------------------------------------------ misuse
+    Known(("misuse",), "torch.matmul(x, 3): AttributeError 'int' object has no attribute 'array'; "
+          "PyTorch's TypeError: matmul(): argument 'other' (position 2) must be Tensor, not int", "misuse",
+          lambda d: torch_says(d, "matmul(): argument 'other'"),
+          example="misuse:6"),
+    Known(("misuse",), "x.view(-1, -1): PyTorch says \"only one dimension can be inferred\"", "misuse",
+          lambda d: torch_says(d, "only one dimension can be inferred"),
+          example="misuse:21"),
+    Known(("misuse",), "ragged nested lists in torch.tensor: numpy's message, not \"expected sequence of "
+          "length 2 at dim 1 (got 1)\"", "misuse", lambda d: torch_says(d, "expected sequence of length"),
+          example="misuse:44"),
+    Known(("misuse",), "indexing a 0-d tensor: numpy's message, not \"invalid index of a 0-dim tensor. "
+          "Use `tensor.item()` ...\"", "misuse", lambda d: torch_says(d, "invalid index of a 0-dim tensor"),
+          example="misuse:5"),
+    Known(("misuse",), "x.numpy(force=1, extra=2): PyTorch's argument parser checks force's type first",
+          "misuse", lambda d: torch_says(d, "numpy(): argument 'force' must be bool"),
+          example="misuse:41"),
+    Known(("misuse",), "x.max(dim=0, keepdim=1.5) is accepted; PyTorch: max(): argument 'keepdim' must be "
+          "bool", "misuse", lambda d: refused_by_torch_only(d, "argument 'keepdim' must be bool"),
+          example="misuse:29"),
 ]
 
 
 def entries(family: str) -> list[Known]:
-    return [k for k in KNOWN if k.family == family]
+    return [k for k in KNOWN if family in k.families]

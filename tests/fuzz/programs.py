@@ -21,6 +21,9 @@ class Program:
     seed: int
     statements: list[str]
     observe: list[str] = field(default_factory=list)
+    # The sign of a zero is compared where an op selects one of its inputs (max, relu, clamp ...);
+    # elsewhere it depends on the order of a sum, which is the BLAS's business, not PyTorch's semantics.
+    signed_zeros: bool = False
 
     @property
     def source(self) -> str:
@@ -154,7 +157,7 @@ def family_ties_nan(rng) -> Program:
         statements.append("y = x.max(dim=-1, keepdim=True)[0]")
     statements.append(weighted_backward("y"))
     observe = ["y", "x"] + (["w.grad"] if "w = " in "".join(statements) else [])
-    return Program("ties_nan", 0, statements, observe)
+    return Program("ties_nan", 0, statements, observe, signed_zeros=True)
 
 
 def family_matmul(rng) -> Program:
@@ -460,7 +463,7 @@ def family_printing(rng) -> Program:
                         "y = torch.arange(2000)", "y = torch.zeros(2, 0, 3)", "y = x.sum()", "y = x.detach()",
                         "y = torch.arange(-3., 4.) / 4", "y = torch.ones(3, 1001) * 0.5"])
     statements.append(extra)
-    return Program("printing", 0, statements, ["repr(x)", "repr(y)", "str(y)"])
+    return Program("printing", 0, statements, ["repr(x)", "repr(y)", "str(y)"], signed_zeros=True)
 
 
 def family_misuse(rng) -> Program:
