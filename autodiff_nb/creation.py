@@ -112,21 +112,36 @@ def _infer_numpy(data, dtype=None):
         return data.array.copy()
     if isinstance(data, (np.ndarray, np.generic)):
         return np.array(data)  # numpy data keeps its dtype (np.float64 stays float64), as in PyTorch
-    keep_float = False
     if isinstance(data, (list, tuple)):
         flat = list(_flat(data))
         if any(isinstance(v, Tensor) for v in flat):
             data = _unwrap(data)
-        keep_float = any(isinstance(v, np.floating) for v in flat)
+        elif any(isinstance(v, np.generic) for v in flat):
+            return np.array(data, dtype=_dtype_of_numpy_scalars(flat))
     arr = np.array(data)
     if arr.dtype.kind == "f":
-        return arr if keep_float else arr.astype(np.float32)
+        return arr.astype(np.float32)
     if arr.dtype.kind in "iu":
         return arr.astype(np.int64)
     if arr.dtype.kind == "b":
         return arr
     raise TypeError(f"Could not infer dtype of {type(data).__name__}\ntensor() takes numbers, nested "
                     "lists of numbers, numpy arrays or tensors.")
+
+
+def _dtype_of_numpy_scalars(flat):
+    """PyTorch's dtype for a list holding numpy scalars: the highest kind wins (bool < int < float),
+    and inside it numpy's promotion of its members, a Python float counting as float32 and a Python
+    int as int64: [np.float32(1.5), 2.0] is float32, [np.float64(1.5), 2.0] float64."""
+    best, members = -1, []
+    for v in flat:
+        dt = dtypes.from_numpy(v.dtype) if isinstance(v, np.generic) else \
+            dtypes.DEFAULT_FOR_KIND[dtypes.scalar_kind(v)]
+        if dt._kind > best:
+            best, members = dt._kind, []
+        if dt._kind == best:
+            members.append(dt.numpy)
+    return np.result_type(*members)
 
 
 def _flat(data):

@@ -47,7 +47,7 @@ def sub(a, b, *, alpha=1):
     if alpha != 1:
         b = mul(b, alpha)
     if not isinstance(a, Tensor) and isinstance(b, Tensor) and not isinstance(a, np.ndarray):
-        return apply(RULES["rsub"], b, a)
+        return apply(RULES["rsub"], b, as_tensor_arg(a))  # a number: np.int64(2) is a Python int here
     return apply(RULES["sub"], as_tensor_arg(a), as_tensor_arg(b))
 
 
@@ -83,8 +83,26 @@ def floor_divide(a, b):
     """``a // b``: rounds toward -inf; like comparisons it carries no gradient."""
     a, b = as_tensor_arg(a), as_tensor_arg(b)
     target = dtypes.result_type((a, b)).numpy
-    out = np.floor_divide(a.array if isinstance(a, Tensor) else a, b.array if isinstance(b, Tensor) else b)
+    a_array, b_array = (x.array if isinstance(x, Tensor) else x for x in (a, b))
+    _refuse_integer_zero(target, b_array, "//")
+    with np.errstate(all="ignore"):  # a float // 0 is inf or nan, silently, as in PyTorch
+        out = np.floor_divide(a_array, b_array)
     return Tensor._from_array(np.asarray(out).astype(target, copy=False))
+
+
+def _refuse_integer_zero(target, divisor, op):
+    if target.kind in "iub" and np.any(np.asarray(divisor) == 0):
+        raise RuntimeError(f"ZeroDivisionError\nAn integer {op} 0 has no value; divide floats "
+                           f"(x.float() {op} 0 gives inf or nan) or keep the divisor away from 0.")
+
+
+def remainder(a, b):
+    """``a % b``: the remainder with the sign of ``b`` (Python's %), as torch.remainder."""
+    a, b = as_tensor_arg(a), as_tensor_arg(b)
+    target = dtypes.result_type((a, b)).numpy
+    _refuse_integer_zero(target, b.array if isinstance(b, Tensor) else b, "%")
+    return apply(RULES["remainder"], a, b,
+                 name="RemainderBackward1" if isinstance(b, Tensor) else "RemainderBackward0")
 
 
 def reciprocal(x):
@@ -92,6 +110,10 @@ def reciprocal(x):
 
 
 def neg(x):
+    if x.array.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.\n"
+                           "~mask flips every True and False.")
     return apply(RULES["neg"], x)
 
 
@@ -153,9 +175,11 @@ clip = clamp
 
 def where(condition, a, b):
     cond = as_tensor_arg(condition)
-    cond = cond if isinstance(cond, Tensor) else Tensor(cond)
+    cond = cond if isinstance(cond, Tensor) else Tensor._from_array(np.asarray(cond))
     if cond.dtype is not dtypes.bool:
-        cond = Tensor._from_array(cond.array.astype(bool))
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{dtypes.type_word(cond.dtype)}\nMake the condition a comparison, e.g. "
+                           "torch.where(x > 0, a, b), or convert it: cond.bool().")
     a, b = as_tensor_arg(a), as_tensor_arg(b)
     target = dtypes.result_type((a, b))
     try:
@@ -351,6 +375,9 @@ def _dims(x, dim, axis=None):
         if not -nd <= d < nd:
             raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], "
                              f"but got {d})\nThe tensor has shape {tuple(x.shape)}.")
+        if (d % nd if x.ndim else 0) in out:
+            raise RuntimeError(f"dim {d % nd} appears multiple times in the list of dims\nThe dims {tuple(dim)} "
+                               "name the same dim twice; list each once.")
         out.append(d % nd if x.ndim else 0)
     return tuple(sorted(set(out))) if x.ndim else ()
 
@@ -412,7 +439,7 @@ def _select_reduction(kind, x, dim, keepdim, other):
     else:
         mask = np.ones((), dtype=bool)
     values = apply(RULES[kind], x, dims=(d,) if data.ndim else (), keepdim=keepdim, mask=mask)
-    indices = Tensor._from_array(np.asarray(idx_keep if keepdim else idx, dtype=np.int64))
+    indices = Tensor._from_array(np.asarray(idx_keep if keepdim and data.ndim else idx, dtype=np.int64))
     return getattr(return_types, kind)(values, indices)
 
 
@@ -513,6 +540,9 @@ def flatten(x, start_dim=0, end_dim=-1):
         return reshape(x, 1)
     s = start_dim % x.ndim
     e = end_dim % x.ndim
+    if s > e:
+        raise RuntimeError(f"flatten() has invalid args: start_dim cannot come after end_dim\nflatten({start_dim}, "
+                           f"{end_dim}) on shape {tuple(x.shape)}: dims {s}..{e} run backwards; swap them.")
     if s == e:
         return x  # nothing to merge: PyTorch hands back the tensor itself
     shape = x.shape[:s] + (_count(x.shape[s:e + 1]),) + x.shape[e + 1:]  # not -1: ambiguous when empty
@@ -576,6 +606,11 @@ def expand(x, *sizes):
         raise RuntimeError(f"expand(torch.{dtypes.type_word(x.dtype)}Tensor{{{list(x.shape)}}}, size={list(sizes)}): the "
                            f"number of sizes provided ({len(sizes)}) must be greater or equal to the number of "
                            f"dimensions in the tensor ({x.ndim})\nexpand can add leading dims, never remove them.")
+    for i, n in enumerate(sizes[:lead]):
+        if n < 0:
+            raise RuntimeError(f"The expanded size of the tensor ({n}) isn't allowed in a leading, non-existing "
+                               f"dimension {i}\nexpand: -1 keeps an existing size; the {lead} new leading dims "
+                               f"of {list(sizes)} need sizes, e.g. expand(3, {', '.join(['-1'] * x.ndim)}).")
     shape = tuple(x.shape[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(sizes))
     try:
         np.broadcast_shapes(tuple(x.shape), shape)
@@ -596,7 +631,8 @@ def broadcast_to(x, shape):
 def cat(tensors, dim=0):
     tensors = tuple(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors\n"
+                         "cat joins tensors along a dim: pass at least one, e.g. torch.cat([a, b]).")
     (d,) = _dims(tensors[0], dim)
     first = tensors[0].shape
     for i, t_ in enumerate(tensors):
@@ -625,6 +661,9 @@ def stack(tensors, dim=0):
                                f"entry 0 and {list(t_.shape)} at entry {i}\nstack: shapes "
                                f"{[tuple(u.shape) for u in tensors]}; every tensor must have the same shape.")
     nd = tensors[0].ndim + 1
+    if not -nd <= dim < nd:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got {dim})\n"
+                         f"stack: the tensors have {nd - 1} dims, so the new dim goes at {-nd}..{nd - 1}.")
     return apply(RULES["stack"], *tensors, dim=dim % nd)
 
 

@@ -6,6 +6,8 @@ above it.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from . import autograd, dtypes, functions as fn, inplace
 from .creation import as_tensor_arg
 from .ops import RULES, apply
@@ -22,19 +24,64 @@ def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=
 # The commonest operators run the rule directly (no second call through functions.add), and as in
 # PyTorch ``2 * x`` is recorded as ``x * 2``: the tensor comes first.
 def __add__(self, other):
+    if type(other) is np.ndarray:
+        return _through_numpy(np.add, self, other)
+    return apply(_ADD, self, as_tensor_arg(other))
+
+
+def __radd__(self, other):
+    if type(other) is np.ndarray:
+        return NotImplemented
     return apply(_ADD, self, as_tensor_arg(other))
 
 
 def __sub__(self, other):
+    if type(other) is np.ndarray:
+        return _through_numpy(np.subtract, self, other)
     return apply(_SUB, self, as_tensor_arg(other))
 
 
 def __mul__(self, other):
+    if type(other) is np.ndarray:
+        return _through_numpy(np.multiply, self, other)
+    return apply(_MUL, self, as_tensor_arg(other))
+
+
+def __rmul__(self, other):
+    if type(other) is np.ndarray:
+        return NotImplemented
     return apply(_MUL, self, as_tensor_arg(other))
 
 
 def __truediv__(self, other):
+    if type(other) is np.ndarray:
+        return _through_numpy(np.true_divide, self, other)
     return apply(_DIV, self, as_tensor_arg(other))
+
+
+def _through_numpy(ufunc, self, other):
+    """``tensor + ndarray``: PyTorch hands the work to numpy, so numpy's promotion decides (float32
+    plus a 0-d float64 array is float64), and a tensor that requires grad is refused, as it cannot
+    become an array. ``ndarray + tensor`` is refused (the reflected operators return NotImplemented)."""
+    return Tensor._from_array(np.asarray(ufunc(self.__array__(), other)))
+
+
+def _with_numpy(function, ufunc):
+    def method(self, other):
+        if type(other) is np.ndarray:
+            return _through_numpy(ufunc, self, other)
+        return function(self, other)
+
+    return method
+
+
+def _refusing_numpy(function):
+    def method(self, other):
+        if type(other) is np.ndarray:
+            return NotImplemented
+        return function(other, self)
+
+    return method
 
 
 def _reflected(function):
@@ -58,17 +105,19 @@ def _to(target):
 
 
 METHODS = {
-    "backward": backward, "__add__": __add__, "__radd__": __add__, "__sub__": __sub__, "__mul__": __mul__,
-    "__rmul__": __mul__, "__truediv__": __truediv__,
-    "__rsub__": _reflected(fn.sub), "__rtruediv__": _reflected(fn.div), "__rfloordiv__": _reflected(fn.floor_divide),
-    "__rpow__": _reflected(fn.pow), "__rmatmul__": _reflected(fn.matmul),
+    "backward": backward, "__add__": __add__, "__radd__": __radd__, "__sub__": __sub__, "__mul__": __mul__,
+    "__rmul__": __rmul__, "__truediv__": __truediv__,
+    "__rsub__": _refusing_numpy(fn.sub), "__rtruediv__": _reflected(fn.div), "__rfloordiv__": _reflected(fn.floor_divide),
+    "__rpow__": _reflected(fn.pow), "__rmatmul__": _refusing_numpy(fn.matmul),
     "__neg__": fn.neg, "__pos__": lambda self: self, "__getitem__": fn.index, "__setitem__": inplace.setitem,
-    "__floordiv__": fn.floor_divide, "__pow__": fn.pow, "__matmul__": fn.matmul, "__abs__": fn.abs,
+    "__floordiv__": _with_numpy(fn.floor_divide, np.floor_divide), "__pow__": _with_numpy(fn.pow, np.power),
+    "__matmul__": _with_numpy(fn.matmul, np.matmul), "__abs__": fn.abs,
     "__eq__": fn.eq, "__ne__": fn.ne, "__lt__": fn.lt, "__le__": fn.le, "__gt__": fn.gt, "__ge__": fn.ge,
     "__and__": fn.bitwise_and, "__or__": fn.bitwise_or, "__xor__": fn.bitwise_xor, "__invert__": fn.bitwise_not,
     "__rand__": _reflected(fn.bitwise_and), "__ror__": _reflected(fn.bitwise_or), "__rxor__": _reflected(fn.bitwise_xor),
     "__iadd__": inplace.add_, "__isub__": inplace.sub_, "__imul__": inplace.mul_, "__itruediv__": inplace.div_,
-    "clip": fn.clamp, "view": view,
+    "clip": fn.clamp, "view": view, "swapaxes": fn.swapaxes, "swapdims": fn.swapaxes,
+    "__mod__": _with_numpy(fn.remainder, np.remainder), "__rmod__": _reflected(fn.remainder),
     "view_as": lambda self, other: fn.reshape(self, other.shape),
     "reshape_as": lambda self, other: fn.reshape(self, other.shape),
     "expand_as": lambda self, other: fn.expand(self, other.shape),
@@ -82,7 +131,7 @@ for _name in (
     "clone", "sum", "mean", "max", "min", "argmax", "argmin", "norm", "softmax", "log_softmax", "reshape",
     "flatten", "transpose", "t", "permute", "squeeze", "unsqueeze", "expand", "dot", "mv", "mm", "matmul", "add",
     "sub", "mul", "div", "pow", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "neg",
-    "reciprocal", "sign", "clamp", "maximum", "minimum", "to", "eq", "ne", "lt", "le", "gt", "ge", "logical_not",
+    "reciprocal", "remainder", "sign", "clamp", "maximum", "minimum", "to", "eq", "ne", "lt", "le", "gt", "ge", "logical_not",
     "all", "any", "equal", "isclose", "allclose",
 ):
     METHODS[_name] = getattr(fn, _name)

@@ -39,10 +39,12 @@ class Rule:
     the value recorded (not changed in place since).
     """
 
-    def __init__(self, name, forward, *, promote=None, shown_edges=None, variadic=False, **inputs):
+    def __init__(self, name, forward, *, promote=None, shown_edges=None, variadic=False, refuses_bool=None,
+                 **inputs):
         self.name = name  # PyTorch's grad_fn name; functions pass another where PyTorch has overloads
         self.forward = forward  # forward(*arrays, **params) -> array
         self.promote = promote
+        self.refuses_bool = refuses_bool  # PyTorch's errors for one and for two bool operands (subtraction)
         # where PyTorch's next_functions differ from our inputs (a Python-number exponent is no input of
         # PowBackward0; where's condition never is): shown_edges(edges, input_meta) -> edges
         self.shown_edges = shown_edges
@@ -111,6 +113,10 @@ def apply(rule, *inputs, name=None, **params):
 
 def _promoted(rule, inputs, arrays):
     """Cast the operand arrays to PyTorch's result dtype (``dtypes.result_type``)."""
+    if rule.refuses_bool is not None:
+        bools = sum(type(a) is np.ndarray and a.dtype == np.bool_ for a in arrays)
+        if bools:
+            raise RuntimeError(rule.refuses_bool[bools - 1])
     target = dtypes.result_type([x for x in inputs if x is not None])
     if rule.promote == FLOAT and not target.is_floating_point:
         target = dtypes.float32
@@ -252,7 +258,7 @@ def _pow_base_vjp(xp, g, base, exponent):
         # an exponent of 0 gives 0 everywhere, even at base 0 (not 0 * 0**-1)
         return g * exponent * base ** (exponent - 1) if exponent != 0 else xp.zeros_like(g)
     # where the exponent is 0, use base**0 so the 0 factor is not multiplied by 0**-1 = inf
-    return g * exponent * base ** (exponent - (exponent != 0))
+    return g * exponent * base ** xp.where(exponent != 0, exponent - 1, exponent)
 
 
 def _pow_exponent_vjp(xp, g, base, exponent, out):
@@ -270,6 +276,8 @@ def _masked(g, mask):
     """``g`` where ``mask``, else 0. A multiply, which is ten times faster than numpy's branchy
     select on a random mask; adding 0.0 turns the -0.0 that ``g * 0`` gives for a negative ``g``
     into the 0.0 that PyTorch's select prints."""
+    if type(mask) is np.ndarray and type(g) is not np.ndarray:  # under create_graph: a recorded product
+        mask = Tensor._from_array(mask)
     return g * mask + 0.0
 
 
@@ -389,16 +397,23 @@ def _sigmoid_forward(x):
     return 1 / (1 + np.exp(-x))
 
 
+_SUBTRACT_BOOL = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                  "invert a mask, use the `~` or `logical_not()` operator instead.\n"
+                  "~mask flips every True and False; mask.long() gives 0 and 1 to compute with.",
+                  "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                  "`logical_xor()` operator instead.\na ^ b is True where exactly one of them is.")
+
 R = Rule
 RULES = {
     # elementwise arithmetic ---------------------------------------------------------------
     "add": R("AddBackward0", np.add, promote=SAME,
              a=(lambda xp, g: g, "{g}"),
              b=(lambda xp, g: g, "{g}")),
-    "sub": R("SubBackward0", np.subtract, promote=SAME,
+    "sub": R("SubBackward0", np.subtract, promote=SAME, refuses_bool=_SUBTRACT_BOOL,
              a=(lambda xp, g: g, "{g}"),
              b=(lambda xp, g: -g, "-{g}")),
     "rsub": R("RsubBackward1", lambda a, b: np.subtract(b, a), promote=SAME, shown_edges=_drop_numbers,
+              refuses_bool=_SUBTRACT_BOOL,
               a=(lambda xp, g: -g, "-{g}"),
               b=(None, None)),
     "mul": R("MulBackward0", np.multiply, promote=SAME,
@@ -407,6 +422,9 @@ RULES = {
     "div": R("DivBackward0", _quietly(np.true_divide), promote=FLOAT,
              a=(lambda xp, g, b: g / b, "{g} / {b}"),
              b=(lambda xp, g, a, b: -g * a / (b * b), "-{g} · {a} / {b}²")),
+    "remainder": R("RemainderBackward0", _quietly(np.remainder), promote=SAME,
+                   a=(lambda xp, g: g, "{g}"),
+                   b=(lambda xp, g, a, b, out: -g * (a - out) / b, "-{g} · floor({a} / {b})")),  # a = b·floor(a/b) + out
     "reciprocal": R("ReciprocalBackward0", _quietly(lambda x: np.true_divide(1, x)), promote=FLOAT,
                     x=(lambda xp, g, out: -g * out * out, "-{g} · {out}²")),
     "pow": R("PowBackward0", _quietly(_pow_forward), promote=SAME, shown_edges=_drop_numbers,

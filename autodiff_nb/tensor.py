@@ -127,7 +127,11 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu"
+        return CPU
+
+    def is_contiguous(self) -> bool:
+        """Whether the values lie in memory row after row (a transpose is a view that does not)."""
+        return self.array.flags.c_contiguous
 
     def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point
@@ -180,11 +184,12 @@ class Tensor:
                 plain = g.detach()
                 t._grad = plain.clone() if t._grad is None else t._grad + plain
 
+        self._retains_grad = keep  # truthy; register_hook puts later hooks before it
         self.grad_fn.pre_hooks += (keep,)
 
     @property
     def retains_grad(self) -> bool:
-        return self._retains_grad
+        return builtins.bool(self._retains_grad)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when the gradient for this tensor is computed; it may return a new one."""
@@ -192,6 +197,9 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is None:
             self._hooks = (self._hooks or []) + [hook]
+        elif self._retains_grad:  # .grad is the gradient after every hook, as in PyTorch: keep runs last
+            hooks = tuple(h for h in self.grad_fn.pre_hooks if h is not self._retains_grad)
+            self.grad_fn.pre_hooks = hooks + (hook, self._retains_grad)
         else:
             self.grad_fn.pre_hooks += (hook,)
         return _HookHandle(self, hook)
@@ -279,7 +287,11 @@ class Tensor:
     def __format__(self, spec):
         if self.array.ndim == 0:
             return format(self.item(), spec)
-        return format(repr(self), spec)
+        if spec:
+            raise TypeError(f"unsupported format string passed to Tensor.__format__\nA format spec ({spec!r}) "
+                            f"formats one number; this tensor has shape {tuple(self.array.shape)}: format "
+                            "its elements, e.g. [f'{v:.2f}' for v in t.tolist()].")
+        return repr(self)
 
     # ------------------------------------------------------------------ containers
     def __len__(self):
@@ -294,6 +306,28 @@ class Tensor:
 
     def __hash__(self):
         return id(self)
+
+
+class device:  # noqa: N801  (PyTorch's name)
+    """Where a tensor's values live: always the CPU here. Prints ``cpu``; its repr is PyTorch's."""
+
+    def __init__(self, type="cpu"):  # noqa: A002  (PyTorch's parameter name)
+        self.type = str(type).split(":")[0]
+
+    def __str__(self):
+        return self.type
+
+    def __repr__(self):
+        return f"device(type='{self.type}')"
+
+    def __eq__(self, other):
+        return isinstance(other, device) and other.type == self.type
+
+    def __hash__(self):
+        return hash(self.type)
+
+
+CPU = device("cpu")
 
 
 class _HookHandle:

@@ -17,6 +17,8 @@ def outcome(lib, code, **names):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
+            # PyTorch's own: its tensor + ndarray goes through numpy, which warns about its __array_wrap__
+            warnings.filterwarnings("ignore", message="__array_wrap__", category=DeprecationWarning)
             exec(code, scope)
     except Exception as error:  # noqa: BLE001  (the type is what we compare)
         return ("error", type(error).__name__, str(error).splitlines()[0] if str(error) else "")
@@ -156,3 +158,63 @@ def test_selecting_gradients_route_as_in_pytorch(torch, code):
 ])
 def test_integer_powers_as_in_pytorch(torch, expression):
     same(torch, f"out = {expression}")
+
+
+# ----------------------------------------------------------------------------- 5. numpy scalars and arrays
+@pytest.mark.parametrize("expression", [
+    "t.ones(2) + np.array(2.0)", "t.ones(2) + np.array(2.0, dtype=np.float32)", "t.ones(2) + np.array(2)",
+    "t.ones(2, dtype=t.float16) + np.array(2.0, dtype=np.float32)", "t.ones(2) - np.array([1., 2.])",
+    "t.ones(2) * np.array([1., 2.])", "t.ones(2) / np.array(2.0)", "t.ones(2) ** np.array(2.0)",
+    "t.ones(2) @ np.array([1., 2.])", "t.ones(2) // np.array(2.0)", "t.ones(2, requires_grad=True) + np.array(2.0)",
+    "t.ones(2, requires_grad=True) * np.array([1., 2.])",
+    "np.array([1., 2.]) - t.ones(2)", "np.array(2.0) * t.ones(2)", "np.array([1., 2.]) @ t.ones(2)",
+    "t.ones(2) + np.float64(2.0)", "t.ones(2, dtype=t.float16) + np.float64(2.0)", "t.ones(2) + np.int64(2)",
+    "np.float64(2.0) * t.ones(2)", "np.float32(2.0) + t.ones(2)", "np.int64(2) - t.ones(2)",
+    "t.tensor([np.float32(1.5), 2.0])", "t.tensor([np.float64(1.5), 2.0])", "t.tensor([1.5, np.float32(2.0)])",
+    "t.tensor([np.float32(1.5), np.float64(2.0)])", "t.tensor([1, np.float32(2.0)])", "t.tensor([np.int32(1), 2])",
+    "t.tensor([np.int32(1), 2.5])", "t.tensor([[np.float64(1.5)], [2.0]])", "t.tensor([np.float16(1.5), 2.0])",
+    "t.tensor([np.float16(1.5), np.float16(2)])", "t.tensor([True, np.float32(1)])", "t.tensor(np.float32(1.5))",
+    "t.tensor(np.float16(1.5))",
+])
+def test_numpy_scalars_and_arrays_promote_as_in_pytorch(torch, expression):
+    same(torch, f"out = {expression}")
+
+
+# ----------------------------------------------------------------------------- 6. refused and accepted as PyTorch
+@pytest.mark.parametrize("code", [
+    "x = t.tensor([1., 2.], requires_grad=True); y = x * 2; y.retain_grad(); y.register_hook(lambda g: g * 10); "
+    "y.sum().backward(); out = (y.grad, x.grad)",
+    "x = t.tensor([1., 2.], requires_grad=True); y = x * 2; y.register_hook(lambda g: g * 10); y.retain_grad(); "
+    "y.sum().backward(); out = (y.grad, x.grad)",
+    "out = t.stack([t.ones(2), t.ones(2)], dim=2)", "out = t.stack([t.ones(2), t.ones(2)], dim=-1)",
+    "out = t.stack([t.ones(2), t.ones(2)], dim=-3)",
+    "out = t.ones(2, 3).flatten(1, 0)", "out = t.ones(2, 3, 4).flatten(-1, 1)", "out = t.ones(2, 3).sum(dim=(0, 0))",
+    "out = t.ones(2, 3).sum(dim=(1, -1))", "out = t.ones(2, 3).mean(dim=(0, 1))",
+    "out = t.where(t.tensor([1., 0.]), t.ones(2), t.zeros(2))", "out = t.where(t.tensor([1, 0]), t.ones(2), t.zeros(2))",
+    "out = t.where(t.tensor([True, False]), t.ones(2), t.zeros(2))",
+    "out = t.tensor([1, 2]) // 0", "out = t.tensor([1, 2]) // t.tensor([1, 0])", "out = t.tensor([1., -2., 0.]) // 0",
+    "out = 1 - t.tensor([True, False])", "out = t.tensor([True, False]) - 1", "out = -t.tensor([True, False])",
+    "out = t.tensor([True]) - t.tensor([True])", "out = t.ones(2) - t.tensor([True, False])",
+    "out = t.tensor([True, False]) + 1",
+    "out = f'{t.ones(2):.2f}'", "out = f'{t.ones(2)}'", "out = f'{t.tensor(2.5):.2f}'", "out = t.cat([])",
+    "out = t.tensor([1., 2.]) & t.tensor([1., 2.])", "out = t.ones(2).expand(-1, -1)", "out = t.ones(2).expand(3, -1)",
+])
+def test_refused_and_accepted_as_in_pytorch(torch, code):
+    same(torch, code)
+
+
+# ----------------------------------------------------------------------------- 7. smaller
+@pytest.mark.parametrize("code", [
+    "out = t.tensor([5., -5.]) % 3", "out = t.tensor([5, -5]) % 3", "out = t.tensor([5, -5]).remainder(3)",
+    "out = t.tensor([1., -2.]) % 0", "out = t.tensor([1, 2]) % 0",
+    "x = t.tensor([5., -5.], requires_grad=True); y = x % 3; y.sum().backward(); out = (y, x.grad)",
+    "x = t.tensor([5., -5.], requires_grad=True); d = t.tensor([3., 2.], requires_grad=True); y = x % d; "
+    "y.sum().backward(); out = (y, x.grad, d.grad)",
+    "out = t.ones(2, 3).swapaxes(0, 1)", "out = t.ones(2, 3).T.is_contiguous()", "out = t.ones(2, 3).is_contiguous()",
+    "out = t.ones(2, 3)[:, ::2].is_contiguous()",
+    "out = str(t.ones(2).device)", "out = repr(t.ones(2).device)", "out = f'{t.ones(2).device}'",
+    "out = t.ones(2).device == t.zeros(1).device",
+    "out = t.tensor(3.).max(0, keepdim=True)", "out = t.tensor(3.).max(0)", "out = t.tensor(3.).min(-1, keepdim=True)",
+])
+def test_smaller_differences_as_in_pytorch(torch, code):
+    same(torch, code)
