@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8888
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 
-.PHONY: lab test bench notebooks system-deps clean
+.PHONY: lab test fuzz bench notebooks system-deps clean
 
 $(STAMP): pyproject.toml tools/lab/overrides.json
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ lab: $(STAMP) system-deps
 ## make test: every suite: engine, printing, viz, magics, CLI, notebooks (nbval), browser
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
+
+## make fuzz: 24,000 small programs run on PyTorch and on the engine; fails on a new divergence
+fuzz: $(STAMP)
+	$(BIN)/python tools/fuzz.py
 
 ## make bench: our engine against hand-written numpy and PyTorch, single-threaded
 bench: $(STAMP) system-deps

@@ -37,8 +37,8 @@ def torch_says(d, text):
 
 
 def int_then_list_apart(source):
-    # x[0, :, [0, 1]]: an int and a list index with a slice between them
-    return re.search(r"\[[^\]\n]*(?<![\w.])-?\d+, [^\[\n]*:[^\[\n]*\[", source) is not None \
+    # x[0, :, [0, 1]]: an int and a list index with a slice, None or ... between them
+    return re.search(r"\[[^\]\n]*(?<![\w.])-?\d+, [^\[\n]*(:|None|\.\.\.)[^\[\n]*\[", source) is not None \
         or re.search(r"\[\[[^\]]*\][^\n]*:[^\n]*, -?\d+[,\]]", source) is not None
 
 
@@ -48,6 +48,11 @@ KNOWN: list[Known] = [
           "reductions", lambda d: d.has(engine="norm: p="),
           example="reductions:8"),
     # ------------------------------------------------------------------ ties and NaN
+    Known(("ties_nan", "reductions"), "x.max() / x.min() of a float64 tensor with ties: the shared gradient "
+          "(1 / number of maxima) is computed in float32 (0.33333334, not 0.3333333333)", "ties and NaN",
+          lambda d: re.search(r"(x\.m(ax|in)\(\)|torch\.m(ax|in)\(x\))", d.source) and "float64" in d.source
+          and d.only("grad.values"),
+          example="ties_nan:4"),
     Known(("ties_nan",), "torch.maximum / minimum of +0. and -0.: PyTorch gives +0. for maximum and -0. "
           "for minimum, the engine the first or second input", "ties and NaN",
           lambda d: re.search(r"torch\.m(ax|in)imum", d.source) and "-0.0" in d.source
@@ -87,12 +92,6 @@ KNOWN: list[Known] = [
           "PyTorch refuses: view size is not compatible with input tensor's size and stride", "shape ops",
           lambda d: refused_by_torch_only(d, "view size is not compatible"),
           example="shape:229"),
-    Known(("shape",), "torch.stack with dim out of range (e.g. dim=-5 for 3-d inputs) is accepted",
-          "shape ops", lambda d: "stack" in d.source and refused_by_torch_only(d, "Dimension out of range"),
-          example="shape:64"),
-    Known(("shape",), "flatten(start_dim, end_dim) with start_dim after end_dim is accepted",
-          "shape ops", lambda d: refused_by_torch_only(d, "flatten() has invalid args"),
-          example="shape:34"),
     # ------------------------------------------------------------------ indexing and item assignment
     Known(("indexing",), "h[:] = value (the whole tensor): grad_fn is CopySlices; PyTorch's is "
           "FillBackward3 (a number) or CopyBackwards (a tensor)", "indexing and item assignment",
@@ -165,6 +164,12 @@ KNOWN: list[Known] = [
           "views and in-place",
           lambda d: refused_by_torch_only(d, "one of the variables needed for gradient computation"),
           example="views:82"),
+    Known(("views",), "an in-place op on an empty view (b[1:] of a one-row b) is recorded as the op itself "
+          "(AddBackward0 ..., and the saved-value message says \"output 0 of Add\"); PyTorch: AsStrided, "
+          "CopySlices on the base", "views and in-place",
+          lambda d: d.has("message", torch="which is output 0 of AsStrided")
+          or (d.has("grad_fn", torch="AsStridedBackward0") and d.has("grad_fn", torch="CopySlices")),
+          example="views:1212"),
     Known(("views",), "a view taken before its base changed in place: backward through the view misses "
           "the base's in-place op (a wrong gradient; PyTorch regenerates the view as AsStridedBackward0 "
           "of the new base)", "views and in-place",
@@ -180,13 +185,9 @@ KNOWN: list[Known] = [
           "TypeError, the engine accepts it", "dtype promotion",
           lambda d: d.has("raise", torch="maximum(): argument") or d.has("raise", torch="where() received"),
           example="promotion:37"),
-    Known(("promotion",), "integer floor division by zero: PyTorch raises RuntimeError: ZeroDivisionError",
-          "dtype promotion", lambda d: d.has(torch="ZeroDivisionError"),
-          example="promotion:73"),
     Known(("promotion",), "numpy scalars (np.float32, np.int32, np.int64, np.bool_) as operands: "
-          "AttributeError 'numpy.dtypes...DType' or another result dtype than PyTorch's", "dtype promotion",
-          lambda d: "np." in d.source and (d.has(engine="numpy.dtypes") or d.only("dtype", "value", "values")
-                                           or d.has(engine="The size of tensor a (1)")),
+          "AttributeError 'numpy.dtypes...DType', another result dtype, or another raise than PyTorch's",
+          "dtype promotion", lambda d: "np." in d.source,
           example="promotion:21"),
     Known(("promotion",), "a uint8 tensor with a negative Python int: OverflowError from numpy; PyTorch "
           "wraps around", "dtype promotion", lambda d: d.has(engine="out of bounds for uint8"),
@@ -195,6 +196,11 @@ KNOWN: list[Known] = [
           "-1 to 255), the engine in the wider type", "dtype promotion",
           lambda d: "uint8" in d.source and d.only("values", "dtype", "value"),
           example="promotion:590"),
+    Known(("promotion",), "** with int or bool operands: another result dtype (Python int ** int32 tensor "
+          "is int32, bool ** True is bool) or no refusal (\"pow\" not implemented for 'Bool')",
+          "dtype promotion", lambda d: "**" in d.source and (d.only("dtype", "value")
+                                                             or d.has(torch='"pow" not implemented')),
+          example="promotion:1179"),
     Known(("promotion",), "bool // bool: PyTorch refuses (\"div_floor_cpu\" not implemented for 'Bool')",
           "dtype promotion", lambda d: d.has(torch='"div_floor'),
           example="promotion:197"),

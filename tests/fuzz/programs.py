@@ -463,7 +463,9 @@ def family_printing(rng) -> Program:
                         "y = torch.arange(2000)", "y = torch.zeros(2, 0, 3)", "y = x.sum()", "y = x.detach()",
                         "y = torch.arange(-3., 4.) / 4", "y = torch.ones(3, 1001) * 0.5"])
     statements.append(extra)
-    return Program("printing", 0, statements, ["repr(x)", "repr(y)", "str(y)"], signed_zeros=True)
+    # Observed as tensors, so repr is compared whenever the values agree bit for bit (a sum of
+    # inexact values may round differently, and that is not the printer's business).
+    return Program("printing", 0, statements, ["x", "y"], signed_zeros=True)
 
 
 def family_misuse(rng) -> Program:

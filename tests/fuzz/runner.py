@@ -24,14 +24,15 @@ class FamilyResult:
                 if k.example.startswith(self.family + ":") and not self.known.get(k)]
 
 
-def run_family(family: str, count: int, torch_module, engine_module, start: int = 0) -> FamilyResult:
+def run_family(family: str, count: int, torch_module, engine_module, start: int = 0,
+               examples: bool = True) -> FamilyResult:
     """Programs ``start`` .. ``start + count - 1`` of ``family`` on both libraries, and the example
     program of each known entry of the family, so a fixed entry is noticed however short the run."""
     result = FamilyResult(family)
     entries = known_module.entries(family)
     seeds = list(range(start, start + count))
-    examples = [int(k.example.split(":")[1]) for k in entries if k.example.startswith(family + ":")]
-    for seed in seeds + sorted(set(examples) - set(seeds)):
+    extra = {int(k.example.split(":")[1]) for k in entries if k.example.startswith(family + ":")} if examples else set()
+    for seed in seeds + sorted(extra - set(seeds)):
         result.programs += 1
         divergence = check(generate(family, seed), torch_module, engine_module)
         if divergence is None:
