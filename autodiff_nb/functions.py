@@ -214,7 +214,7 @@ def _mixed_dtypes(first, a, b):
 
 
 def _check_same_dtype_mm(a, b):
-    if a.array.dtype != b.array.dtype:
+    if a.array.dtype is not b.array.dtype and a.array.dtype != b.array.dtype:
         raise _mixed_dtypes("expected m1 and m2 to have the same dtype, but got: "
                             f"{_CPP_NAMES[a.dtype.name]} != {_CPP_NAMES[b.dtype.name]}", a, b)
 
@@ -235,7 +235,7 @@ def dot(a, b):
     if a.array.ndim != 1 or b.array.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors\n"
                            f"dot: shapes {tuple(a.shape)} and {tuple(b.shape)}; use matmul (@) for matrices.")
-    if a.array.dtype != b.array.dtype:
+    if a.array.dtype is not b.array.dtype and a.array.dtype != b.array.dtype:  # numpy's dtypes are singletons
         raise _mixed_dtypes("dot : expected both vectors to have same dtype, but found "
                             f"{dtypes.type_word(a.dtype)} and {dtypes.type_word(b.dtype)}", a, b)
     _check_inner("dot", a, b, a.array.shape[0], b.array.shape[0])  # .array: no Size objects per call

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import dtypes, errors
 from .grad_mode import mode
-from .tape import Node
+from .tape import Node, ignore_float_errors, restore_float_errors
 from .tensor import Tensor
 
 SAME, FLOAT = "same", "float"  # promotion: PyTorch's result dtype; the same but integers become float32
@@ -360,8 +360,11 @@ def _quietly(forward):
     -inf, inf and nan silently, as in PyTorch. Only the rules that can warn pay for the errstate."""
 
     def quiet(*arrays, **params):
-        with np.errstate(all="ignore"):
+        token = ignore_float_errors()
+        try:
             return forward(*arrays, **params)
+        finally:
+            restore_float_errors(token)
 
     quiet.__name__ = getattr(forward, "__name__", "forward")
     return quiet

@@ -12,6 +12,7 @@ succeeded writes the leaves' ``.grad`` and frees the saved values, so an error l
 """
 from __future__ import annotations
 
+import functools
 import gc
 import itertools
 import operator
@@ -22,6 +23,23 @@ import numpy as np
 from . import errors
 from .grad_mode import mode
 from .tensor import Tensor
+
+try:  # numpy 2 keeps its floating-point error state in a context variable: setting it directly
+    # costs a tenth of entering np.errstate, which rebuilds the state object on every entry
+    from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
+
+    # ignore_float_errors() turns numpy's divide/overflow/invalid warnings off and returns the token
+    # that restore_float_errors(token) takes to turn them back to what they were
+    ignore_float_errors = functools.partial(_extobj_contextvar.set, _make_extobj(all="ignore"))
+    restore_float_errors = _extobj_contextvar.reset
+except ImportError:  # another numpy: the public, slower way
+    def ignore_float_errors():
+        state = np.errstate(all="ignore")
+        state.__enter__()
+        return state
+
+    def restore_float_errors(token):
+        token.__exit__(None, None, None)
 
 _next_seq = itertools.count()  # record order: every node and leaf sink takes the next number
 NO_PARAMS = {}  # shared by the ops without parameters: one object fewer per op
@@ -313,11 +331,11 @@ class backward_mode:  # noqa: N801  (used like a function: with backward_mode(cr
         self.grad_mode, mode.enabled = mode.enabled, self.records
         self.collecting = gc.isenabled()
         gc.disable()
-        self.numpy_errors = np.seterr(all="ignore")
+        self.float_errors = ignore_float_errors()
 
     def __exit__(self, *exc):
         mode.enabled = self.grad_mode
-        np.seterr(**self.numpy_errors)
+        restore_float_errors(self.float_errors)
         if self.collecting:
             gc.enable()
 
