@@ -23,3 +23,10 @@ def test_family_agrees_with_pytorch(torch, family):
     assert not result.new, f"new divergences from PyTorch (fix the engine, or list them in known.py):\n{text}"
     stale = [entry.description for entry in result.stale()]
     assert not stale, f"known divergences no longer seen: remove this entry from known.py: {stale}\n{text}"
+
+
+def test_pytorch_agrees_with_itself(torch):
+    """The harness's own check: PyTorch against PyTorch finds nothing, so every divergence above is
+    the engine's, not the comparison's (no address, timing or order leaks into what is compared)."""
+    results = [run_family(family, 50, torch, torch, examples=False) for family in FAMILIES]
+    assert not any(r.new or r.known for r in results), report(results)
