@@ -143,7 +143,7 @@ relu = _unary("relu")
 
 
 def sign(x):
-    return Tensor._from_array(np.sign(x.array))
+    return apply(RULES["sign"], x)  # recorded, with a zero gradient: abs's gradient can be differentiated again
 
 
 def maximum(a, b):
@@ -848,6 +848,17 @@ class TensorMath:
     @staticmethod
     def zeros_like(x):
         return mul(x, 0)  # recorded, so a gradient of this gradient is zero too
+
+    @staticmethod
+    def select(mask, g, source, name=None):
+        """``g`` where ``mask``, else zeros made from ``source`` (None: plain 0). With a source the result
+        stays on the graph with a zero derivative, as PyTorch's threshold_backward for relu, so a
+        gradient of relu's gradient is zeros rather than an error. Zeros by fill: source * 0 is nan at inf."""
+        zeros = 0.0 if source is None else apply(RULES["fill"], source, value=0)
+        out = where(mask, g, zeros)
+        if name is not None and out.grad_fn is not None:  # PyTorch names it after the backward that ran
+            out.grad_fn._name = name
+        return out
 
     @staticmethod
     def cast(x, dtype):

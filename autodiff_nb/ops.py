@@ -171,6 +171,14 @@ class NumpyMath:
         return np.zeros_like(a)
 
     @staticmethod
+    def select(mask, g, source, name=None):
+        """``g`` where ``mask``, else 0. A multiply, which is ten times faster than numpy's branchy
+        select on a random mask; adding 0.0 turns the -0.0 that ``g * 0`` gives for a negative ``g``
+        into the 0.0 that PyTorch's select prints. ``source``, the tensor the mask was read from, and
+        ``name``, PyTorch's name for this backward's own node, matter only to ``functions.TensorMath``."""
+        return g * mask + 0.0
+
+    @staticmethod
     def cast(a, dtype):
         return np.asarray(a, dtype=dtype)
 
@@ -211,18 +219,18 @@ def _select_vjp(xp, g, dims, keepdim, mask, a_shape):
     """max/min: the gradient goes to the selected element, 0 elsewhere (a select, so never -0.).
     A full reduction shares it among ties, as PyTorch's evenly_distribute_backward."""
     if dims is None:
-        return _masked(g / int(mask.sum()), mask)  # an int: float32 / 2 stays float32
-    return _masked(_unreduce(xp, g, dims, keepdim, a_shape), mask)
+        return xp.select(mask, g / int(mask.sum()), None)  # an int: float32 / 2 stays float32
+    return xp.select(mask, _unreduce(xp, g, dims, keepdim, a_shape), None)
 
 
 def _larger_vjp(xp, g, mine, other):
     """maximum: the larger input takes the gradient, each half of it where they are equal. A NaN is
     neither smaller nor equal, so it takes all of it, as in PyTorch."""
-    return _masked(xp.where(mine == other, g / 2, g), ~(mine < other))
+    return xp.select(~(mine < other), xp.where(mine == other, g / 2, g), None)
 
 
 def _smaller_vjp(xp, g, mine, other):
-    return _masked(xp.where(mine == other, g / 2, g), ~(mine > other))
+    return xp.select(~(mine > other), xp.where(mine == other, g / 2, g), None)
 
 
 def _norm_forward(x, ord, dims, keepdim):
@@ -272,15 +280,6 @@ def _pow_exponent_vjp(xp, g, base, exponent, out):
     return xp.where(at_zero & (exponent < 0), g * -math.inf, grad)
 
 
-def _masked(g, mask):
-    """``g`` where ``mask``, else 0. A multiply, which is ten times faster than numpy's branchy
-    select on a random mask; adding 0.0 turns the -0.0 that ``g * 0`` gives for a negative ``g``
-    into the 0.0 that PyTorch's select prints."""
-    if type(mask) is np.ndarray and type(g) is not np.ndarray:  # under create_graph: a recorded product
-        mask = Tensor._from_array(mask)
-    return g * mask + 0.0
-
-
 def _within(x, low, high):
     if low is None:
         return x <= high
@@ -292,11 +291,11 @@ def _within(x, low, high):
 def _clamp_low_vjp(xp, g, x, low, high):
     """Where the lower bound won, strictly below the upper bound, the gradient is the bound's
     (PyTorch's clamp_backward_min_max: with low == high the upper bound takes it)."""
-    return _masked(g, (x < low) & (low < high)) if high is not None else _masked(g, x < low)
+    return xp.select((x < low) & (low < high) if high is not None else x < low, g, None)
 
 
 def _clamp_high_vjp(xp, g, x, low, high):
-    return _masked(g, (x > high) | (high < low)) if low is not None else _masked(g, x > high)
+    return xp.select((x > high) | (high < low) if low is not None else x > high, g, None)
 
 
 def _matmul_a_vjp(xp, g, b, a_shape):
@@ -435,6 +434,8 @@ RULES = {
              exponent=(_pow_exponent_vjp, "{g} · {out} · log({base})")),
     "neg": R("NegBackward0", np.negative,
              x=(lambda xp, g: -g, "-{g}")),
+    "sign": R("SignBackward0", np.sign,
+              x=(lambda xp, g: xp.zeros_like(g), "0 (sign is flat)")),
     "abs": R("AbsBackward0", np.abs,
              x=(lambda xp, g, x: g * xp.sign(x), "{g} · sign({x})")),
     "exp": R("ExpBackward0", _quietly(np.exp), promote=FLOAT,
@@ -452,7 +453,8 @@ RULES = {
     "sigmoid": R("SigmoidBackward0", _quietly(_sigmoid_forward), promote=FLOAT,
                  x=(lambda xp, g, out: g * out * (1 - out), "{g} · {out} · (1 - {out})")),
     "relu": R("ReluBackward0", _relu_forward,
-              x=(lambda xp, g, out: _masked(g, out > 0), "{g} where {out} > 0, else 0")),
+              x=(lambda xp, g, out: xp.select(~(out <= 0), g, out, "ThresholdBackwardBackward0"),  # a NaN passes, as in PyTorch
+                 "{g} where {out} > 0, else 0")),
     "maximum": R("MaximumBackward0", np.maximum, promote=SAME,
                  a=(lambda xp, g, a, b: _larger_vjp(xp, g, a, b), "{g} where {a} > {b} (half where equal)"),
                  b=(lambda xp, g, a, b: _larger_vjp(xp, g, b, a), "{g} where {b} > {a} (half where equal)")),
@@ -460,9 +462,9 @@ RULES = {
                  a=(lambda xp, g, a, b: _smaller_vjp(xp, g, a, b), "{g} where {a} < {b} (half where equal)"),
                  b=(lambda xp, g, a, b: _smaller_vjp(xp, g, b, a), "{g} where {b} < {a} (half where equal)")),
     "clamp": R("ClampBackward1", lambda x, low, high: np.clip(x, low, high),
-               x=(lambda xp, g, x, low, high: _masked(g, _within(x, low, high)), "{g} where min ≤ {x} ≤ max, else 0")),
+               x=(lambda xp, g, x, low, high: xp.select(_within(x, low, high), g, None), "{g} where min ≤ {x} ≤ max, else 0")),
     "clamp_tensor": R("ClampBackward0", np.clip, promote=SAME,  # bounds that are tensors get gradients too
-                      x=(lambda xp, g, x, low, high: _masked(g, _within(x, low, high)), "{g} where {x} is within bounds"),
+                      x=(lambda xp, g, x, low, high: xp.select(_within(x, low, high), g, None), "{g} where {x} is within bounds"),
                       low=(_clamp_low_vjp, "{g} where {low} bounds {x}"),
                       high=(_clamp_high_vjp, "{g} where {high} bounds {x}")),
     "where": R("WhereBackward0", _where_forward, shown_edges=lambda edges, meta: edges[1:],

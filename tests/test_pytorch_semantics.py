@@ -35,7 +35,7 @@ def _described(out):
         return ("ndarray", out.tolist(), str(out.dtype))
     grad_fn = out.grad_fn.name() if out.grad_fn is not None else None
     # the printed text shows -0. and nan as a learner sees them; the values are compared to 1e-6
-    return (repr(out.detach()), _Values(out.detach().numpy()), str(out.dtype), grad_fn)
+    return (repr(out.detach()), _Values(out.detach().numpy(force=True)), str(out.dtype), grad_fn)
 
 
 class _Values:
@@ -143,6 +143,7 @@ NAN = float("nan")
     "x = t.tensor([1., 2., 3.], requires_grad=True); y = x * 1; v = t.tensor([5.], requires_grad=True); "
     "y[1:2] = v; y.backward(-t.ones(3)); out = (x.grad, v.grad)",
     "x = t.tensor([-1., 2.], requires_grad=True); x.relu().backward(-t.ones(2)); out = x.grad",
+    "x = t.tensor([-1., nan, 0.], requires_grad=True); x.relu().backward(-t.ones(3)); out = x.grad",
 ])
 def test_selecting_gradients_route_as_in_pytorch(torch, code):
     same(torch, code, nan=NAN)
@@ -218,3 +219,19 @@ def test_refused_and_accepted_as_in_pytorch(torch, code):
 ])
 def test_smaller_differences_as_in_pytorch(torch, code):
     same(torch, code)
+
+
+# ----------------------------------------------------------------------------- 6. higher derivatives through selects
+@pytest.mark.parametrize("f", ["t.relu(x)", "x.abs()", "x.clamp(-1.5, 1.)", "t.maximum(x, t.tensor(0.))",
+                               "t.minimum(x, t.zeros(2))", "x.clamp(min=t.zeros(2), max=t.ones(2))"])
+@pytest.mark.parametrize("code", [
+    "x = t.tensor([-1., 2.], requires_grad=True); y = F * x * x; "
+    "g, = t.autograd.grad(y.sum(), x, create_graph=True); h, = t.autograd.grad(g.sum(), x, create_graph=True); "
+    "k, = t.autograd.grad(h.sum(), x); out = (g, h, k)",
+    "x = t.tensor([-1., 2.], requires_grad=True); g, = t.autograd.grad(F.sum(), x, create_graph=True); "
+    "out = (g, g.requires_grad)",
+    "x = t.tensor([-1., 2.], requires_grad=True); g, = t.autograd.grad(F.sum(), x, create_graph=True); "
+    "h, = t.autograd.grad(g.sum(), x, allow_unused=True); out = h",
+])
+def test_gradients_of_selecting_gradients_as_in_pytorch(torch, f, code):
+    same(torch, code.replace("F", f))
