@@ -532,7 +532,15 @@ def _resolve(x, shape, op):
 
 def reshape(x, *shape, _name="ViewBackward0"):
     shape = _resolve(x, _shape_args(shape), "reshape")
+    if _name == "ViewBackward0" and not x.array.flags.c_contiguous:
+        _name = _reshape_name(x.array, shape)
     return apply(RULES["reshape"], x, new_shape=shape, name=_name)
+
+
+def _reshape_name(array, shape):
+    """PyTorch's name for reshaping a tensor whose values are not in row order (x.T): a view when its
+    strides allow one, else a copy (UnsafeViewBackward0)."""
+    return "ReshapeAliasBackward0" if np.shares_memory(array.reshape(shape), array) else "UnsafeViewBackward0"
 
 
 def flatten(x, start_dim=0, end_dim=-1):
@@ -850,15 +858,20 @@ class TensorMath:
         return mul(x, 0)  # recorded, so a gradient of this gradient is zero too
 
     @staticmethod
+    def named(x, name):
+        """``x``, its node named as PyTorch names what a backward computed (TanhBackwardBackward0)."""
+        if x.grad_fn is not None:
+            x.grad_fn._name = name
+        return x
+
+    @staticmethod
     def select(mask, g, source, name=None):
         """``g`` where ``mask``, else zeros made from ``source`` (None: plain 0). With a source the result
         stays on the graph with a zero derivative, as PyTorch's threshold_backward for relu, so a
         gradient of relu's gradient is zeros rather than an error. Zeros by fill: source * 0 is nan at inf."""
         zeros = 0.0 if source is None else apply(RULES["fill"], source, value=0)
         out = where(mask, g, zeros)
-        if name is not None and out.grad_fn is not None:  # PyTorch names it after the backward that ran
-            out.grad_fn._name = name
-        return out
+        return out if name is None else TensorMath.named(out, name)
 
     @staticmethod
     def cast(x, dtype):

@@ -235,3 +235,19 @@ def test_smaller_differences_as_in_pytorch(torch, code):
 ])
 def test_gradients_of_selecting_gradients_as_in_pytorch(torch, f, code):
     same(torch, code.replace("F", f))
+
+
+# ----------------------------------------------------------------------------- 8. grad_fn names
+@pytest.mark.parametrize("code", [
+    "x = t.ones(2, 3, requires_grad=True); out = x.T.reshape(-1)",
+    "x = t.ones(2, 3, requires_grad=True); out = x.T.reshape(3, 2)",
+    "x = t.ones(2, 3, requires_grad=True); out = x.T.flatten()",
+    "x = t.ones(2, 3, requires_grad=True); out = x.reshape(-1)",
+    "x = t.ones(2, requires_grad=True); g, = t.autograd.grad(t.tanh(x).sum(), x, create_graph=True); out = g",
+    "x = t.ones(2, requires_grad=True); g, = t.autograd.grad(t.sigmoid(x).sum(), x, create_graph=True); out = g",
+    "x = t.tensor([-1., 2.], requires_grad=True); g, = t.autograd.grad(t.relu(x).sum(), x, create_graph=True); out = g",
+    "x = t.ones(2, requires_grad=True); g, = t.autograd.grad((x * x).sum(), x, create_graph=True); out = g",
+    "x = t.ones(2, requires_grad=True); g, = t.autograd.grad(t.exp(x).sum(), x, create_graph=True); out = g",
+])
+def test_grad_fn_names_as_in_pytorch(torch, code):
+    same(torch, code)
