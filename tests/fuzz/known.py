@@ -48,11 +48,6 @@ KNOWN: list[Known] = [
           "reductions", lambda d: d.has(engine="norm: p="),
           example="reductions:8"),
     # ------------------------------------------------------------------ ties and NaN
-    Known(("ties_nan", "reductions"), "x.max() / x.min() of a float64 tensor with ties: the shared gradient "
-          "(1 / number of maxima) is computed in float32 (0.33333334, not 0.3333333333)", "ties and NaN",
-          lambda d: re.search(r"(x\.m(ax|in)\(\)|torch\.m(ax|in)\(x\))", d.source) and "float64" in d.source
-          and d.only("grad.values"),
-          example="ties_nan:4"),
     Known(("ties_nan",), "torch.maximum / minimum of +0. and -0.: PyTorch gives +0. for maximum and -0. "
           "for minimum, the engine the first or second input", "ties and NaN",
           lambda d: re.search(r"torch\.m(ax|in)imum", d.source) and "-0.0" in d.source
@@ -65,10 +60,6 @@ KNOWN: list[Known] = [
     Known(("ties_nan",), "relu(-0.) is +0. in the engine, -0. in PyTorch (it keeps x where x >= 0)",
           "ties and NaN", lambda d: "relu" in d.source and "-0.0" in d.source and d.only("values"),
           example="ties_nan:90"),
-    Known(("ties_nan",), "relu at NaN: PyTorch passes the gradient through (NaN <= 0 is false), the "
-          "engine sends 0", "ties and NaN",
-          lambda d: "relu" in d.source and "nan" in d.source and d.only("grad.values"),
-          example="ties_nan:110"),
     Known(("ties_nan",), "abs at NaN: PyTorch's gradient is 0 there (sgn(NaN) = 0), the engine's NaN",
           "ties and NaN", lambda d: "abs()" in d.source and d.only("grad.values")
           and d.has("grad.values", engine="nan"),
@@ -177,16 +168,17 @@ KNOWN: list[Known] = [
           and d.only("grad.values", "grad_fn", "repr"),
           example="views:14"),
     # ------------------------------------------------------------------ dtype promotion
-    Known(("promotion", "misuse"), "bool tensor in subtraction: PyTorch refuses (\"Subtraction, the `-` "
-          "operator, with a bool tensor is not supported\"), the engine computes or gives numpy's text",
+    Known(("promotion", "misuse"), "bool in subtraction: tensor - True is computed, PyTorch refuses "
+          "(\"Subtraction, the `-` operator, with a bool tensor is not supported\"); True - bool tensor "
+          "gets that message where PyTorch says \"with two bool tensors\"",
           "dtype promotion", lambda d: d.has(torch="Subtraction, the `-` operator"),
           example="promotion:8"),
     Known(("promotion",), "torch.maximum / torch.where with a Python number: PyTorch refuses with a "
           "TypeError, the engine accepts it", "dtype promotion",
           lambda d: d.has("raise", torch="maximum(): argument") or d.has("raise", torch="where() received"),
           example="promotion:37"),
-    Known(("promotion",), "numpy scalars (np.float32, np.int32, np.int64, np.bool_) as operands: "
-          "AttributeError 'numpy.dtypes...DType', another result dtype, or another raise than PyTorch's",
+    Known(("promotion",), "numpy scalars as operands give another result dtype (np.int32(3) ** int32 "
+          "tensor is int32 in PyTorch, int64 here; int tensor ** np.bool_(True) is float32 in PyTorch)",
           "dtype promotion", lambda d: "np." in d.source,
           example="promotion:21"),
     Known(("promotion",), "a uint8 tensor with a negative Python int: OverflowError from numpy; PyTorch "
@@ -201,13 +193,14 @@ KNOWN: list[Known] = [
           "dtype promotion", lambda d: "**" in d.source and (d.only("dtype", "value")
                                                              or d.has(torch='"pow" not implemented')),
           example="promotion:1179"),
-    Known(("promotion",), "bool // bool: PyTorch refuses (\"div_floor_cpu\" not implemented for 'Bool')",
+    Known(("promotion",), "bool // bool: PyTorch refuses (\"div_floor_cpu\" not implemented for 'Bool'); "
+          "the engine computes, or raises ZeroDivisionError",
           "dtype promotion", lambda d: d.has(torch='"div_floor'),
           example="promotion:197"),
     # ------------------------------------------------------------------ numpy interop
-    Known(("numpy",), "ndarray op tensor (and tensor op ndarray when the tensor requires grad): PyTorch "
-          "raises (unsupported operand / Concatenation operation is not implemented / Can't call numpy()), "
-          "the engine returns a tensor", "numpy interop",
+    Known(("numpy",), "ndarray op tensor where the tensor requires grad (a / t): PyTorch goes through "
+          "numpy and raises \"Can't call numpy() on Tensor that requires grad\"; the engine returns a tensor",
+          "numpy interop",
           lambda d: d.has("raise", engine="no raise") and (
               d.has(torch="unsupported operand") or d.has(torch="Concatenation operation")
               or d.has(torch="Can't call numpy()")),
