@@ -50,7 +50,8 @@ def main(argv=None):
         return 0
 
     families = args.family or list(FAMILIES)
-    jobs = [(f, start, min(CHUNK, args.programs - start)) for f in families for start in range(0, args.programs, CHUNK)]
+    jobs = [(family, start, min(CHUNK, args.programs - start))
+            for family in families for start in range(0, args.programs, CHUNK)]
     began = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
         parts = pool.map(run_chunk, jobs, chunksize=1)

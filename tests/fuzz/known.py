@@ -1,10 +1,12 @@
 """Divergences from PyTorch that are known and still open (issue 10), reviewed, in one place.
 
 Each entry names the families it shows up in, a one-line description, the issue-10 bullet it belongs
-to, an example program that shows it, and a predicate over a ``compare.Divergence`` (``d.has(field, torch=..., engine=...)``,
-``d.only(...)``, ``d.only_grad_fn(...)``, ``d.source``). A divergence that no entry matches is new and
-fails the fuzz; an entry that matches nothing in its family's run is stale and fails it too: the
-engine was fixed, so delete the entry. These are open work, not deliberate exceptions.
+to, an example program that shows it, and a predicate over a ``compare.Divergence``
+(``d.has(field, torch=..., engine=...)``, ``d.only(...)``, ``d.only_grad_fn(...)``, ``d.source``).
+A divergence that no entry matches is new and fails the fuzz; an entry that matches nothing in its
+family's run (its example always runs) is stale and fails it too: the engine was fixed, so delete the
+entry, and its line in the README (``tools/fuzz.py --list-known`` prints them). These are open work,
+not deliberate exceptions.
 """
 from __future__ import annotations
 
@@ -80,7 +82,8 @@ KNOWN: list[Known] = [
           example="matmul:40"),
     # ------------------------------------------------------------------ shape ops
     Known(("shape", "misuse"), "view() of a non-contiguous tensor (after transpose / t()) is accepted; "
-          "PyTorch refuses: view size is not compatible with input tensor's size and stride", "shape ops",
+          "PyTorch refuses: view size is not compatible with input tensor's size and stride",
+          "shape ops",
           lambda d: refused_by_torch_only(d, "view size is not compatible"),
           example="shape:229"),
     # ------------------------------------------------------------------ indexing and item assignment

@@ -113,7 +113,10 @@ def family_reductions(rng) -> Program:
             args.append(f"keepdim={rng.choice([True, False])}")
     if op == "norm" and rng.random() < 0.4:
         args.insert(0, f"p={rng.choice([1, 2, 3, float('inf')]) if rng.random() < 0.9 else 'fro'}")
-    target = f"x.{op}({', '.join(args)})" if call == "method" else f"torch.{op}(x{''.join(', ' + a for a in args)})"
+    if call == "method":
+        target = f"x.{op}({', '.join(args)})"
+    else:
+        target = f"torch.{op}({', '.join(['x'] + args)})"
     statements = [f"x = {x}", f"r = {target}"]
     observe = ["r"]
     if op in ("max", "min") and any(a.startswith("dim") or a[0].isdigit() or a[0] == "-" for a in args):
@@ -214,7 +217,8 @@ def family_shape(rng) -> Program:
             perm = perm[:-1] or [0, 0]
         src = f"h.permute({', '.join(map(str, perm))})" if rng.random() < 0.5 else f"h.permute({perm})"
     elif op == "squeeze":
-        src = rng.choice(["h.squeeze()", f"h.squeeze({dim_arg(rng, ndim)})", f"torch.squeeze(h, {dim_arg(rng, ndim)})"])
+        src = rng.choice(["h.squeeze()", f"h.squeeze({dim_arg(rng, ndim)})",
+                          f"torch.squeeze(h, {dim_arg(rng, ndim)})"])
     elif op == "unsqueeze":
         src = f"h.unsqueeze({rng.randint(-ndim - 1, ndim)})" if rng.random() < 0.95 else f"h.unsqueeze({ndim + 1})"
     elif op == "flatten":
@@ -376,7 +380,8 @@ def family_autograd(rng) -> Program:
         name = "y"
         for i in range(depth):
             last = i == depth - 1
-            statements.append(f"(g{i},) = torch.autograd.grad({name}, x, create_graph={not last or rng.random() < 0.3})")
+            create_graph = not last or rng.random() < 0.3
+            statements.append(f"(g{i},) = torch.autograd.grad({name}, x, create_graph={create_graph})")
             name = f"g{i}.sum()"
         observe = [f"g{i}" for i in range(depth)] + ["x"]
     return Program("autograd", 0, statements, observe)
@@ -394,7 +399,8 @@ def family_promotion(rng) -> Program:
         if r < 0.7:
             return rng.choice(["2", "-3", "2.5", "True", "0.5", "-1.0"])
         if r < 0.85:
-            return rng.choice(["np.float64(1.5)", "np.int64(2)", "np.float32(0.5)", "np.bool_(True)", "np.int32(3)"])
+            return rng.choice(["np.float64(1.5)", "np.int64(2)", "np.float32(0.5)", "np.bool_(True)",
+                               "np.int32(3)"])
         return f"torch.tensor({rng.choice(['3', '1.5', 'True', '-2'])})"
     a, b = operand(), operand()
     if "torch" not in a + b:
@@ -427,11 +433,13 @@ def family_numpy(rng) -> Program:
         statements += ["y = torch.from_numpy(a)", "a[0] = 1", "y.add_(1) if y.dtype != torch.bool else None"]
         observe = ["y", "a"]
     elif kind_prog == "to_numpy":
-        statements += [f"t = {t}", rng.choice(["n = t.numpy()", "n = t.detach().numpy()", "n = t.numpy(force=True)"]),
+        statements += [f"t = {t}",
+                       rng.choice(["n = t.numpy()", "n = t.detach().numpy()", "n = t.numpy(force=True)"]),
                        "n[0] = 9", "m = t.detach().numpy()"]
         observe = ["n", "t", "m"]
     elif kind_prog == "as_tensor":
-        statements += [f"y = torch.as_tensor(a{rng.choice(['', ', dtype=torch.float64', ', dtype=torch.float32'])})",
+        dtype = rng.choice(["", ", dtype=torch.float64", ", dtype=torch.float32"])
+        statements += [f"y = torch.as_tensor(a{dtype})",
                        "a[0] = 4"]
         observe = ["y"]
     elif kind_prog == "tensor":
@@ -453,12 +461,17 @@ def family_printing(rng) -> Program:
                        [float("nan"), 1.0, float("inf"), -float("inf")], [0.0, -0.0], [1.0, 2.0, 10.0],
                        [0.1, 0.2, 0.3], [1e-10, 1e10], [-1e-3, 5.5]])
     kind = rng.choice(["float", "float", "float", "int", "bool"])
-    dtype = rng.choice([None, None, "float64", "float16"]) if kind == "float" else rng.choice([None, "int32", "uint8"]) if kind == "int" else None
+    dtype = None
+    if kind == "float":
+        dtype = rng.choice([None, None, "float64", "float16"])
+    elif kind == "int":
+        dtype = rng.choice([None, "int32", "uint8"])
     if kind == "int" and dtype == "uint8":
         pool = [0, 1, 7, 200]
     elif kind == "int":
         pool = rng.choice([INTS, [1000000, -5], [0]])
-    statements = [f"x = {tensor(rng, shape, kind, requires_grad=kind == 'float' and rng.random() < 0.3, dtype=dtype, pool=pool)}"]
+    requires_grad = kind == "float" and rng.random() < 0.3
+    statements = [f"x = {tensor(rng, shape, kind, requires_grad=requires_grad, dtype=dtype, pool=pool)}"]
     extra = rng.choice(["y = x", "y = x * 2", "y = x[:0]", "y = torch.arange(1200.).reshape(30, 40)",
                         "y = torch.arange(2000)", "y = torch.zeros(2, 0, 3)", "y = x.sum()", "y = x.detach()",
                         "y = torch.arange(-3., 4.) / 4", "y = torch.ones(3, 1001) * 0.5"])
@@ -496,7 +509,8 @@ def family_misuse(rng) -> Program:
         ["x = torch.ones(3, dtype=torch.int64)", "x.mean()"],
         ["x = torch.tensor([True, False])", "x - x"],
         ["x = torch.tensor([1, 2])", "x.requires_grad_()"],
-        ["x = torch.ones(2, requires_grad=True)", "torch.autograd.grad(x.sum(), x)", "torch.autograd.grad(x.sum(), torch.ones(2))"],
+        ["x = torch.ones(2, requires_grad=True)", "torch.autograd.grad(x.sum(), x)",
+         "torch.autograd.grad(x.sum(), torch.ones(2))"],
         ["x = torch.ones(2)", "x.backward()"],
         ["x = torch.ones(2, requires_grad=True)", "(x * 2).backward(torch.ones(3))"],
         ["x = torch.ones(2, 2)", "x.permute(0)"],

@@ -31,7 +31,7 @@ def run_family(family: str, count: int, torch_module, engine_module, start: int 
     result = FamilyResult(family)
     entries = known_module.entries(family)
     seeds = list(range(start, start + count))
-    extra = {int(k.example.split(":")[1]) for k in entries if k.example.startswith(family + ":")} if examples else set()
+    extra = {int(k.example.split(":")[1]) for k in entries if examples and k.example.startswith(family + ":")}
     for seed in seeds + sorted(extra - set(seeds)):
         result.programs += 1
         divergence = check(generate(family, seed), torch_module, engine_module)
