@@ -28,7 +28,6 @@ import numpy as np
 __all__ = ["normalize_key", "plan", "index", "setitem", "scatter_add", "result_shape", "grad_fn_name"]
 
 _ALL = slice(None)
-_INT_KINDS = ("int32", "int64", "uint32", "uint64")  # PyTorch's long and int (and numpy's unsigned)
 
 
 # ----------------------------------------------------------------------------------- the key
@@ -196,7 +195,8 @@ def _is_bool_scalar(k):
 
 
 def _check_index_dtype(array):
-    if not (array.dtype == bool or array.dtype.name in _INT_KINDS):
+    kind = array.dtype.kind  # PyTorch's long and int (and numpy's unsigned of 32 and 64 bits)
+    if not (kind == "b" or (kind in "iu" and array.dtype.itemsize >= 4)):
         raise IndexError(
             "tensors used as indices must be long, int, byte or bool tensors\n"
             f"This index has dtype {array.dtype}: pass integer positions (idx.long()) or a bool mask (idx > 0).")
@@ -245,6 +245,10 @@ def _check_bounds(advanced, view_shape, index_shape):
     # PyTorch reads the index tensors element by element (in broadcast order), each element through all
     # of them, and reports the first bad one: by its index tensor's place among them (a mask counts its
     # dims, and is always in bounds)
+    if all(array.dtype == bool or not array.size
+           or (array.min() >= -view_shape[position] and array.max() < view_shape[position])
+           for position, array in advanced):
+        return  # all in bounds: the common case, without the element-by-element search below
     columns, sizes = [], []
     for position, array in advanced:
         if array.dtype == bool:
