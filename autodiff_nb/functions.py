@@ -530,11 +530,23 @@ def _resolve(x, shape, op):
     return shape
 
 
-def reshape(x, *shape, _name="ViewBackward0"):
+def reshape(x, *shape, _name=None):
     shape = _resolve(x, _shape_args(shape), "reshape")
-    if _name == "ViewBackward0" and not x.array.flags.c_contiguous:
-        _name = _reshape_name(x.array, shape)
+    if _name is None:
+        _name = "ViewBackward0" if x.array.flags.c_contiguous else _reshape_name(x.array, shape)
     return apply(RULES["reshape"], x, new_shape=shape, name=_name)
+
+
+def view(x, *shape):
+    """``x.view(shape)``: the same values in another shape, sharing memory; PyTorch refuses a shape
+    that the tensor's strides cannot give without a copy (x.T.view(-1))."""
+    shape = _resolve(x, _shape_args(shape), "view")
+    if not x.array.flags.c_contiguous and not np.shares_memory(x.array.reshape(shape), x.array):
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
+                           "dimension spans across two contiguous subspaces). Use .reshape(...) instead.\n"
+                           f"view: {tuple(x.shape)} is not stored row after row (a transpose?), so {shape} "
+                           "needs a copy: x.reshape(...) or x.contiguous().view(...).")
+    return reshape(x, shape, _name="ViewBackward0")
 
 
 def _reshape_name(array, shape):
@@ -677,6 +689,11 @@ def stack(tensors, dim=0):
 
 def clone(x):
     return apply(RULES["clone"], x)
+
+
+def contiguous(x):
+    """The tensor itself when its values are stored row after row, else a copy that is (x.T.contiguous())."""
+    return x if x.array.flags.c_contiguous else apply(RULES["contiguous"], x)
 
 
 # ----------------------------------------------------------------------- indexing

@@ -94,7 +94,7 @@ def _reflected(function):
 def view(self, *shape):
     if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
         raise NotImplementedError("view(dtype) is not supported; use .to(dtype).")
-    return fn.reshape(self, *shape)
+    return fn.view(self, *shape)
 
 
 def _to(target):
@@ -118,7 +118,7 @@ METHODS = {
     "__iadd__": inplace.add_, "__isub__": inplace.sub_, "__imul__": inplace.mul_, "__itruediv__": inplace.div_,
     "clip": fn.clamp, "view": view, "swapaxes": fn.swapaxes, "swapdims": fn.swapaxes,
     "__mod__": _with_numpy(fn.remainder, np.remainder), "__rmod__": _reflected(fn.remainder),
-    "view_as": lambda self, other: fn.reshape(self, other.shape),
+    "view_as": lambda self, other: fn.view(self, other.shape),
     "reshape_as": lambda self, other: fn.reshape(self, other.shape),
     "expand_as": lambda self, other: fn.expand(self, other.shape),
     "T": property(lambda self: fn.permute(self, tuple(reversed(range(self.ndim))))),
@@ -128,7 +128,7 @@ METHODS = {
 }
 # Methods that are the function of the same name (x.exp() is torch.exp(x)): the tensor comes first.
 for _name in (
-    "clone", "sum", "mean", "max", "min", "argmax", "argmin", "norm", "softmax", "log_softmax", "reshape",
+    "clone", "contiguous", "sum", "mean", "max", "min", "argmax", "argmin", "norm", "softmax", "log_softmax", "reshape",
     "flatten", "transpose", "t", "permute", "squeeze", "unsqueeze", "expand", "dot", "mv", "mm", "matmul", "add",
     "sub", "mul", "div", "pow", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "neg",
     "reciprocal", "remainder", "sign", "clamp", "maximum", "minimum", "to", "eq", "ne", "lt", "le", "gt", "ge", "logical_not",

@@ -531,6 +531,8 @@ RULES = {
               src=(lambda xp, g: g, "{g}")),
     "clone": R("CloneBackward0", np.copy,
                a=(lambda xp, g: g, "{g}")),
+    "contiguous": R("CloneBackward0", np.ascontiguousarray,  # a copy in row order, as PyTorch's contiguous()
+                    a=(lambda xp, g: g, "{g}")),
     "to": R("ToCopyBackward0", lambda a, dtype: a.astype(dtype),
             a=(lambda xp, g: g, "{g}")),
 }

@@ -272,9 +272,6 @@ class Tensor:
     def cpu(self):
         return self
 
-    def contiguous(self):
-        return self
-
     # ------------------------------------------------------------------ printing
     def __repr__(self) -> str:
         dt = self.dtype

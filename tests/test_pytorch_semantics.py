@@ -251,3 +251,14 @@ def test_gradients_of_selecting_gradients_as_in_pytorch(torch, f, code):
 ])
 def test_grad_fn_names_as_in_pytorch(torch, code):
     same(torch, code)
+
+
+@pytest.mark.parametrize("code", [
+    "x = t.ones(2, 3, requires_grad=True); out = x.T.view(3, 2)", "x = t.ones(2, 3, requires_grad=True); out = x.T.view(-1)",
+    "x = t.ones(2, 3, requires_grad=True); out = x.view(-1)", "x = t.ones(2, 3, requires_grad=True); out = x.T.contiguous()",
+    "x = t.ones(2, 3, requires_grad=True); out = x.T.contiguous().view(-1)",
+    "x = t.ones(2, 3, requires_grad=True); out = (x.contiguous() is x, x.T.contiguous().is_contiguous())",
+    "x = t.arange(6.).reshape(2, 3).requires_grad_(); y = x.T.contiguous().view(-1); y.backward(t.arange(6.)); out = x.grad",
+])
+def test_view_and_contiguous_as_in_pytorch(torch, code):
+    same(torch, code)
