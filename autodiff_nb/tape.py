@@ -324,6 +324,8 @@ class backward_mode:  # noqa: N801  (used like a function: with backward_mode(cr
     recorded graph (benchmarks/PROFILE.md, workload E). numpy's floating-point warnings are off, set
     once for the whole pass: a gradient of inf or nan (sqrt at 0) comes out silently, as in PyTorch."""
 
+    __slots__ = ("records", "grad_mode", "collecting", "float_errors")
+
     def __init__(self, records):
         self.records = records
 
