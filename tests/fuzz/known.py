@@ -80,16 +80,6 @@ KNOWN: list[Known] = [
           "TransposeBackward0", "the matmul family",
           lambda d: d.only_grad_fn(("TransposeBackward0", "CloneBackward0")),
           example="matmul:40"),
-    # ------------------------------------------------------------------ shape ops
-    Known(("shape", "misuse"), "view() of a non-contiguous tensor (after transpose / t()) is accepted; "
-          "PyTorch refuses: view size is not compatible with input tensor's size and stride",
-          "shape ops",
-          lambda d: refused_by_torch_only(d, "view size is not compatible"),
-          example="shape:229"),
-    Known(("shape",), "view() of a transposed tensor that PyTorch can view (h.transpose(0, 1).view(2, 2)): "
-          "grad_fn ReshapeAliasBackward0, PyTorch's ViewBackward0 (came with 2df1676)", "shape ops",
-          lambda d: d.only_grad_fn(("ViewBackward0", "ReshapeAliasBackward0")),
-          example="shape:569"),
     # ------------------------------------------------------------------ indexing and item assignment
     Known(("indexing",), "h[:] = value (the whole tensor): grad_fn is CopySlices; PyTorch's is "
           "FillBackward3 (a number) or CopyBackwards (a tensor)", "indexing and item assignment",
