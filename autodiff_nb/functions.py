@@ -11,7 +11,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import dtypes, errors
+from . import dtypes, errors, indexing
 from .creation import as_tensor_arg
 from .ops import RULES, apply
 from .tensor import Tensor
@@ -697,32 +697,10 @@ def contiguous(x):
 
 
 # ----------------------------------------------------------------------- indexing
-def normalize_key(key):
-    if isinstance(key, tuple):
-        return tuple(_normalize_key_part(k) for k in key)
-    return _normalize_key_part(key)
-
-
-def _normalize_key_part(k):
-    if isinstance(k, Tensor):
-        return k.array if k.ndim else k.array.item()
-    if isinstance(k, list):
-        arr = np.asarray([_normalize_key_part(v) for v in k])
-        return arr if arr.size else arr.astype(np.int64)  # x[[]] picks nothing, as an int index
-    return k
-
-
 def index(x, key):
-    key = normalize_key(key)
-    try:
-        return apply(RULES["index"], x, key=key, name=_index_name(key, x.array.shape))
-    except IndexError as e:
-        text = str(e)
-        if "out of bounds" in text:
-            text = text.replace("for axis", "for dimension")
-            raise IndexError(f"{text}\nThe tensor has shape {tuple(x.shape)}; valid indices along a dim of "
-                             "size n are -n..n-1.") from None
-        raise
+    """``x[key]`` as PyTorch reads the key (see indexing.py: an int selects before any list applies)."""
+    key = indexing.normalize_key(key)
+    return apply(RULES["index"], x, key=key, name=indexing.grad_fn_name(key, x.array.shape))
 
 
 def to(x, *args, dtype=None, **kwargs):
@@ -735,33 +713,6 @@ def to(x, *args, dtype=None, **kwargs):
     if target is None or target is x.dtype:
         return x
     return apply(RULES["to"], x, dtype=target.numpy)
-
-
-def _index_name(key, shape):
-    """PyTorch's name for ``x[key]``: the last view op its indexing ran, or IndexBackward0."""
-    if not isinstance(key, tuple):
-        if isinstance(key, slice):  # a lone slice is always applied, even a full one
-            return "SliceBackward0"
-        key = (key,)
-    name, dim = "AliasBackward0", 0
-    for k in key:
-        if k is None:
-            name = "UnsqueezeBackward0"
-        elif k is Ellipsis:
-            dim = len(shape) - builtins.sum(1 for j in key if j is not None and j is not Ellipsis)
-            continue
-        elif isinstance(k, slice):
-            if k.indices(shape[dim]) != (0, shape[dim], 1):  # a full slice is skipped
-                name = "SliceBackward0"
-        elif isinstance(k, (builtins.int, np.integer)) and not isinstance(k, (builtins.bool, np.bool_)):
-            name = "SelectBackward0"
-            dim += 1
-            continue
-        else:
-            return "IndexBackward0"  # lists, arrays, masks, Python bools: advanced indexing comes last
-        if k is not None:
-            dim += 1
-    return name
 
 
 # ----------------------------------------------------------------------- comparisons and logic

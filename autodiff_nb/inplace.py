@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import errors, functions as fn
+from . import errors, functions as fn, indexing
 from .creation import as_tensor_arg, rng
 from .grad_mode import mode
 from .ops import RULES, apply
@@ -131,11 +131,13 @@ def uniform_(t, a=0.0, b=1.0, *, generator=None):
 
 def setitem(x, key, value):
     """``x[key] = value``, recorded as PyTorch's CopySlices when a gradient is involved."""
-    key = fn.normalize_key(key)
+    key = indexing.normalize_key(key)
+    if key is False:  # PyTorch's x[False] = v writes nothing, checks nothing and records nothing
+        return
     value = as_tensor_arg(value)
     name = _setitem_name(key, value)
     inplace(x, lambda old: apply(RULES["setitem"], old, value, key=key, name=name),
-            lambda array: array.__setitem__(key, value.array if isinstance(value, Tensor) else value),
+            lambda array: indexing.setitem(array, key, value.array if isinstance(value, Tensor) else value),
             value, leaf_view=name == "CopySlices")
 
 

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from . import dtypes, errors
+from . import dtypes, errors, indexing
 from .grad_mode import mode
 from .tape import Node, ignore_float_errors, restore_float_errors
 from .tensor import Tensor
@@ -157,14 +157,12 @@ class NumpyMath:
 
     @staticmethod
     def take(a, key):
-        return a[key]
+        return indexing.index(a, key)
 
     @staticmethod
     def scatter(g, shape, key):
         """Zeros of ``shape`` with ``g`` added in at ``key`` (repeated indices add up)."""
-        z = np.zeros(shape, dtype=g.dtype)
-        np.add.at(z, key, g)
-        return z
+        return indexing.scatter_add(g, shape, key)
 
     @staticmethod
     def zeros_like(a):
@@ -324,25 +322,15 @@ def _cat_vjp(xp, g, i, dim, sizes):
     return xp.take(g, (slice(None),) * dim + (slice(start, start + sizes[i]),))
 
 
-def _index_forward(a, key):
-    """a[key], where picking one element still gives a 0-d view (as PyTorch's y[0] is a view of y)
-    instead of numpy's detached scalar, so y[0].zero_() reaches y as in PyTorch."""
-    out = a[key]
-    if type(out) is np.ndarray:
-        return out
-    parts = key if isinstance(key, tuple) else (key,)
-    return np.asarray(out) if Ellipsis in parts else a[parts + (Ellipsis,)]
-
-
 def _setitem_forward(a, value, key):
     out = a.copy()
-    out[key] = value
+    indexing.setitem(out, key, value)
     return out
 
 
 def _zero_at(xp, g, key):
     keep = np.ones(g.shape, dtype=bool)
-    keep[key] = False
+    indexing.setitem(keep, key, False)
     return xp.where(keep, g, 0.0)
 
 
@@ -516,7 +504,7 @@ RULES = {
              variadic=True, tensors=(_cat_vjp, "{g}[part {i}]")),
     "stack": R("StackBackward0", lambda *tensors, dim: np.stack(tensors, axis=dim), promote=SAME,
                variadic=True, tensors=(lambda xp, g, i, dim: xp.take(g, (slice(None),) * dim + (i,)), "{g}[{i}]")),
-    "index": R("IndexBackward0", _index_forward,
+    "index": R("IndexBackward0", indexing.index,
                a=(lambda xp, g, key, a_shape: xp.scatter(g, a_shape, key), "{g} put back where {a} was indexed, 0 elsewhere")),
     "scatter": R("IndexPutBackward0", lambda grad, shape, key: NumpyMath.scatter(grad, shape, key),
                  grad=(lambda xp, g, key: xp.take(g, key), "{g} at the indexed places")),

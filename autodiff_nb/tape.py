@@ -256,6 +256,8 @@ _record_order = operator.attrgetter("seq")
 def sum_to(xp, grad, shape):
     """Sum a broadcast gradient back down to ``shape``: the one place broadcasting is undone."""
     lead = len(grad.shape) - len(shape)
+    if lead < 0:  # x[0] = v with v of shape (1, 3): the value's extra leading 1s are dropped, as PyTorch does
+        return xp.reshape(sum_to(xp, grad, tuple(shape)[-lead:]), shape)
     dims = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
     return xp.reshape(xp.sum(grad, dims, True), shape)
 

@@ -1,19 +1,6 @@
-"""End-to-end checks of indexing on autodiff_nb tensors against PyTorch, for once the engine calls
-``autodiff_nb.indexing`` (functions.index, inplace.setitem, the index/scatter/setitem rules).
-
-Not collected by pytest (the name does not start with ``test_``). To switch them on, create
-``tests/test_indexing_wired.py``::
-
-    import pytest
-    import autodiff_nb as ad
-    from indexing_wired_cases import CASES, CHECKS
-
-    pytestmark = [pytest.mark.torch, pytest.mark.filterwarnings("ignore::UserWarning")]
-
-    @pytest.mark.parametrize("check", CHECKS)
-    @pytest.mark.parametrize("case", CASES, ids=lambda v: "")
-    def test_indexing_through_the_engine_is_pytorchs(torch, check, case):
-        check(ad, torch, *case)
+"""End-to-end checks of indexing on autodiff_nb tensors against PyTorch (functions.index,
+inplace.setitem and the index/scatter/setitem rules all call ``autodiff_nb.indexing``); collected by
+``test_indexing_wired.py``.
 
 Each check gets the two modules and a case ``(seed, shape, parts, single)`` of the random keys of
 ``test_indexing.py``, builds the same tensors and key in both, and compares: the same values, shapes,

@@ -89,31 +89,6 @@ KNOWN: list[Known] = [
           "CopySlices", "indexing and item assignment",
           lambda d: d.only_grad_fn(("CopySlices", "IndexPutBackward0")),
           example="indexing:1"),
-    Known(("indexing",), "an index that is a no-op slice (x[-1:] of size 1): grad_fn AliasBackward0, "
-          "PyTorch's SliceBackward0", "indexing and item assignment",
-          lambda d: d.only_grad_fn(("SliceBackward0", "AliasBackward0")),
-          example="indexing:38"),
-    Known(("indexing", "misuse"), "a boolean mask of the wrong shape: numpy's message, not PyTorch's "
-          "\"The shape of the mask [3] at index 0 does not match ...\"", "indexing and item assignment",
-          lambda d: torch_says(d, "The shape of the mask"),
-          example="indexing:9"),
-    Known(("indexing", "views"), "an out-of-range index in item assignment: numpy's \"out of bounds for "
-          "axis\" message", "indexing and item assignment",
-          lambda d: d.has("message", engine="out of bounds for axis"),
-          example="indexing:189"),
-    Known(("indexing",), "an out-of-range index after None or ... (x[None, 2], x[..., :, [1]]): the "
-          "dimension named in the message differs", "indexing and item assignment",
-          lambda d: ("None" in d.source or "..." in d.source)
-          and d.has("message", torch="is out of bounds for dimension"),
-          example="indexing:475"),
-    Known(("indexing",), "x[int, slice] whose slice is empty or whole: grad_fn SelectBackward0, PyTorch's "
-          "SliceBackward0 (it applies the int first)", "indexing and item assignment",
-          lambda d: d.only_grad_fn(("SliceBackward0", "SelectBackward0")),
-          example="indexing:329"),
-    Known(("indexing",), "broadcast failure of list indices: \"indexing arrays\" (numpy) where PyTorch says "
-          "\"indexing tensors\"", "indexing and item assignment",
-          lambda d: torch_says(d, "shape mismatch: indexing tensors"),
-          example="indexing:42"),
     Known(("indexing",), "x[...] = v on a leaf that requires grad: \"a leaf Variable\" and \"a view of a "
           "leaf Variable\" are swapped relative to PyTorch (x[:] vs x[[0], 0])", "indexing and item assignment",
           lambda d: d.has("message", torch="leaf Variable", engine="leaf Variable")
@@ -123,14 +98,6 @@ KNOWN: list[Known] = [
           "refuses (Index put requires the source and destination dtypes match)", "indexing and item assignment",
           lambda d: refused_by_torch_only(d, "Index put requires the source and destination dtypes match"),
           example="indexing:193"),
-    Known(("indexing",), "h[i] = torch.tensor([v]) (a 1-element tensor into a row): numpy's ValueError; "
-          "PyTorch broadcasts", "indexing and item assignment",
-          lambda d: d.has("raise", torch="no raise", engine="setting an array element with a sequence"),
-          example="indexing:93"),
-    Known(("indexing",), "x[0, :, [0, 1]]: an int and a list apart: PyTorch keeps the list's dimension in "
-          "place, the engine (numpy) moves it first", "indexing and item assignment",
-          lambda d: int_then_list_apart(d.source) and d.only("values", "grad.values", "shape", "repr"),
-          example="indexing:121"),
     # ------------------------------------------------------------------ in-place ops
     Known(("inplace",), "an in-place op whose result type cannot be stored (int tensor -= float tensor): "
           "PyTorch refuses: result type Float can't be cast to the desired output type Long", "in-place ops",
@@ -205,10 +172,6 @@ KNOWN: list[Known] = [
     Known(("numpy",), "ndarray on the left of / * + -: PyTorch's result has numpy's dtype (float64) and "
           "rounding; the engine's is float32", "numpy interop", lambda d: d.only("dtype", "values"),
           example="numpy:51"),
-    # ------------------------------------------------------------------ printing
-    Known(("printing",), "x[:0] on a 0-d tensor: numpy's message, not \"slice() cannot be applied to a "
-          "0-dim tensor.\"", "printing", lambda d: torch_says(d, "slice() cannot be applied"),
-          example="printing:812"),
     # ------------------------------------------------------------------ misuse
     Known(("misuse",), "torch.matmul(x, 3): AttributeError 'int' object has no attribute 'array'; "
           "PyTorch's TypeError: matmul(): argument 'other' (position 2) must be Tensor, not int", "misuse",
@@ -220,9 +183,6 @@ KNOWN: list[Known] = [
     Known(("misuse",), "ragged nested lists in torch.tensor: numpy's message, not \"expected sequence of "
           "length 2 at dim 1 (got 1)\"", "misuse", lambda d: torch_says(d, "expected sequence of length"),
           example="misuse:44"),
-    Known(("misuse",), "indexing a 0-d tensor: numpy's message, not \"invalid index of a 0-dim tensor. "
-          "Use `tensor.item()` ...\"", "misuse", lambda d: torch_says(d, "invalid index of a 0-dim tensor"),
-          example="misuse:5"),
     Known(("misuse",), "x.numpy(force=1, extra=2): PyTorch's argument parser checks force's type first",
           "misuse", lambda d: torch_says(d, "numpy(): argument 'force' must be bool"),
           example="misuse:41"),
