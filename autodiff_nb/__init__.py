@@ -8,7 +8,7 @@ from . import methods as _methods  # noqa: F401  (binds Tensor's operators and m
 from .dtypes import (  # noqa: F401
     dtype, float16, half, float32, float64, double, uint8, int8, int16, short, int32, int64, long, bool,
 )
-from .tensor import Tensor, Size  # noqa: F401
+from .tensor import Tensor, Size, device  # noqa: F401
 from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled  # noqa: F401
 from .creation import (  # noqa: F401
     Generator, default_generator, tensor, as_tensor, from_numpy, arange, linspace, zeros, ones, empty, full, eye,
@@ -16,7 +16,7 @@ from .creation import (  # noqa: F401
     initial_seed,
 )
 from .functions import (  # noqa: F401
-    add, sub, subtract, mul, multiply, div, divide, true_divide, floor_divide, pow, neg, negative, reciprocal,
+    add, sub, subtract, mul, multiply, div, divide, true_divide, floor_divide, remainder, pow, neg, negative, reciprocal,
     abs, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, sign, maximum, minimum, clamp, clip, where, dot, inner, mv, mm,
     matmul, outer, sum, mean, max, min, argmax, argmin, norm, softmax, log_softmax, reshape, flatten,
     squeeze, unsqueeze, permute, transpose, swapaxes, t, expand, broadcast_to, cat, concat, concatenate,

@@ -262,3 +262,11 @@ def test_grad_fn_names_as_in_pytorch(torch, code):
 ])
 def test_view_and_contiguous_as_in_pytorch(torch, code):
     same(torch, code)
+
+
+@pytest.mark.parametrize("code", [
+    "out = t.remainder(t.tensor([5., -5., 2.5]), 3)", "out = t.remainder(t.tensor([5, -5]), t.tensor([3, -3]))",
+    "out = (repr(t.device('cpu')), t.tensor(1.).device == t.device('cpu'), str(t.device('cpu')))",
+])
+def test_top_level_remainder_and_device_as_in_pytorch(torch, code):
+    same(torch, code)
