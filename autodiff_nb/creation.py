@@ -107,7 +107,7 @@ def _infer_numpy(data, dtype=None):
     if dtype is not None and not isinstance(data, Tensor):
         if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in _flat(data)):
             data = _unwrap(data)
-        return np.array(data, dtype=dtypes.as_dtype(dtype).numpy)
+        return _nested_array(data, dtypes.as_dtype(dtype).numpy)
     if isinstance(data, Tensor):
         return data.array.copy()
     if isinstance(data, (np.ndarray, np.generic)):
@@ -118,7 +118,7 @@ def _infer_numpy(data, dtype=None):
             data = _unwrap(data)
         elif any(isinstance(v, np.generic) for v in flat):
             return np.array(data, dtype=_dtype_of_numpy_scalars(flat))
-    arr = np.array(data)
+    arr = _nested_array(data)
     if arr.dtype.kind == "f":
         return arr.astype(np.float32)
     if arr.dtype.kind in "iu":
@@ -127,6 +127,43 @@ def _infer_numpy(data, dtype=None):
         return arr
     raise TypeError(f"Could not infer dtype of {type(data).__name__}\ntensor() takes numbers, nested "
                     "lists of numbers, numpy arrays or tensors.")
+
+
+def _nested_array(data, dtype=None):
+    try:
+        return np.array(data, dtype=dtype)
+    except ValueError:
+        _check_rectangular(data, _first_sizes(data), 0)  # raises PyTorch's error where numpy's is vaguer
+        raise
+
+
+def _first_sizes(data):
+    """The shape PyTorch reads from nested lists: the lengths along the first element at each depth."""
+    sizes = []
+    while isinstance(data, (list, tuple)):
+        sizes.append(len(data))
+        if not data:
+            break
+        data = data[0]
+    return sizes
+
+
+def _check_rectangular(data, sizes, dim):
+    """PyTorch's checks as it copies nested lists in, with its messages (torch.tensor([[1., 2.], [3.]]))."""
+    is_sequence = isinstance(data, (list, tuple))
+    if dim == len(sizes):
+        if is_sequence:
+            raise TypeError(f"must be real number, not {type(data).__name__}\n"
+                            "tensor(): every row must hold the same number of values.")
+        return
+    if not is_sequence:
+        raise TypeError("not a sequence\ntensor(): every row must hold the same number of values.")
+    if len(data) != sizes[dim]:
+        raise ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} (got {len(data)})\n"
+                         f"tensor(): the first row at dim {dim} has {sizes[dim]} values and this one "
+                         f"{len(data)}; a tensor is rectangular, so pad the rows to one length.")
+    for item in data:
+        _check_rectangular(item, sizes, dim + 1)
 
 
 def _dtype_of_numpy_scalars(flat):

@@ -159,3 +159,21 @@ def nonleaf_grad_warning(tensor) -> str:
         "Tensor by mistake, make sure you access the leaf Tensor instead.\n"
         f"This tensor was made by {tensor.grad_fn.name()}: call .retain_grad() on it before backward()."
     )
+
+
+def _python_type(value) -> str:
+    t = type(value)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+
+
+def not_a_tensor(op: str, name: str, position: int, value) -> TypeError:
+    """PyTorch's argument parser refusing a number, a list or an array where a tensor is needed."""
+    return TypeError(
+        f"{op}(): argument '{name}' ({'position ' + str(position)}) must be Tensor, not {_python_type(value)}\n"
+        f"{op} takes tensors: wrap the value with torch.tensor(...), or use * to multiply by a number.")
+
+
+def not_bool(op: str, name: str, value) -> TypeError:
+    """PyTorch's argument parser refusing a flag that is not True or False (keepdim=1)."""
+    return TypeError(f"{op}(): argument '{name}' must be bool, not {_python_type(value)}\n"
+                     f"Pass {name}=True or {name}=False.")

@@ -226,12 +226,20 @@ def _check_same_dtype_mv(m, v):
                             f"and {words[0]}", m, v)
 
 
+def _tensors_only(op, names, *args):
+    """PyTorch's matrix products take tensors only: torch.matmul(x, 3) is a TypeError."""
+    for position, (name, arg) in enumerate(zip(names, args), 1):
+        if not isinstance(arg, Tensor):
+            raise errors.not_a_tensor(op, name, position, arg)
+
+
 def _check_inner(op, a, b, n_a, n_b):
     if n_a != n_b:
         raise errors.matmul_mismatch(op, a.shape, b.shape)
 
 
 def dot(a, b):
+    _tensors_only("dot", ("input", "tensor"), a, b)
     if a.array.ndim != 1 or b.array.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors\n"
                            f"dot: shapes {tuple(a.shape)} and {tuple(b.shape)}; use matmul (@) for matrices.")
@@ -246,6 +254,7 @@ inner = dot
 
 
 def mv(m, v):
+    _tensors_only("mv", ("input", "vec"), m, v)
     if m.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {v.ndim}, {m.ndim}, {v.ndim}\n"
                            f"mv: shapes {tuple(m.shape)} and {tuple(v.shape)}; mv takes a matrix and a vector.")
@@ -258,6 +267,7 @@ def mv(m, v):
 
 
 def mm(a, b):
+    _tensors_only("mm", ("input", "mat2"), a, b)
     if a.array.ndim != 2 or b.array.ndim != 2:
         raise RuntimeError(f"self must be a matrix\nmm: shapes {tuple(a.shape)} and {tuple(b.shape)}; "
                            "mm takes two matrices (use matmul for other shapes).")
@@ -272,7 +282,7 @@ def matmul(a, b):
     >>> matmul(ones(2, 3), ones(3)).shape
     torch.Size([2])
     """
-    a, b = as_tensor_arg(a), as_tensor_arg(b)
+    _tensors_only("matmul", ("input", "other"), a, b)
     na, nb = a.array.ndim, b.array.ndim  # read once: each .ndim is a property call
     if na == 0 or nb == 0:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
@@ -382,8 +392,12 @@ def _dims(x, dim, axis=None):
     return tuple(sorted(set(out))) if x.ndim else ()
 
 
-def _keep(keepdim, keepdims):
-    return bool(keepdim or keepdims)
+def _keep(op, keepdim, keepdims=False):
+    """keepdim (PyTorch) or keepdims (numpy's spelling, which PyTorch accepts too), each True or False."""
+    for name, flag in (("keepdim", keepdim), ("keepdims", keepdims)):
+        if type(flag) is not builtins.bool:
+            raise errors.not_bool(op, name, flag)
+    return keepdim or keepdims
 
 
 def sum(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
@@ -396,7 +410,7 @@ def sum(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
     elif x.array.dtype.kind != "f" and x.array.dtype != np.int64:  # numpy's dtype: no dtype lookup per call
         x = x.to(dtypes.int64)  # PyTorch sums bools and small ints as int64
     dims = _dims(x, dim, axis)
-    return apply(RULES["sum"], x, dims=dims, keepdim=_keep(keepdim, keepdims),
+    return apply(RULES["sum"], x, dims=dims, keepdim=_keep("sum", keepdim, keepdims),
                  name="SumBackward0" if dims is None else "SumBackward1")
 
 
@@ -411,7 +425,7 @@ def mean(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
             f"dtype. Got: {kind}\nConvert first: x.float().mean()."
         )
     dims = _dims(x, dim, axis)
-    return apply(RULES["mean"], x, dims=dims, keepdim=_keep(keepdim, keepdims),
+    return apply(RULES["mean"], x, dims=dims, keepdim=_keep("mean", keepdim, keepdims),
                  name="MeanBackward0" if dims is None else "MeanBackward1")
 
 
@@ -445,12 +459,12 @@ def _select_reduction(kind, x, dim, keepdim, other):
 
 def max(x, dim=None, keepdim=False, *, other=None, axis=None, keepdims=False):
     """Largest element; ``max(x, dim)`` gives (values, indices); ``max(x, y)`` is ``maximum``."""
-    return _select_reduction("max", x, dim if dim is not None else axis, _keep(keepdim, keepdims), other)
+    return _select_reduction("max", x, dim if dim is not None else axis, _keep("max", keepdim, keepdims), other)
 
 
 def min(x, dim=None, keepdim=False, *, other=None, axis=None, keepdims=False):
     """Smallest element; ``min(x, dim)`` gives (values, indices); ``min(x, y)`` is ``minimum``."""
-    return _select_reduction("min", x, dim if dim is not None else axis, _keep(keepdim, keepdims), other)
+    return _select_reduction("min", x, dim if dim is not None else axis, _keep("min", keepdim, keepdims), other)
 
 
 def _arg(fn, x, dim, keepdim):
@@ -471,11 +485,11 @@ def _arg(fn, x, dim, keepdim):
 
 def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
     """Index of the largest element (of all, flattened, or along ``dim``/``axis``)."""
-    return _arg(np.argmax, x, dim if dim is not None else axis, _keep(keepdim, keepdims))
+    return _arg(np.argmax, x, dim if dim is not None else axis, _keep("argmax", keepdim, keepdims))
 
 
 def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
-    return _arg(np.argmin, x, dim if dim is not None else axis, _keep(keepdim, keepdims))
+    return _arg(np.argmin, x, dim if dim is not None else axis, _keep("argmin", keepdim, keepdims))
 
 
 def norm(x, p="fro", dim=None, keepdim=False):
@@ -486,7 +500,7 @@ def norm(x, p="fro", dim=None, keepdim=False):
     ord_ = 2 if p in ("fro", 2, 2.0, None) else p
     if ord_ not in (1, 2):
         raise NotImplementedError(f"norm: p={p!r} is not supported here; use p=1 or p=2.")
-    return apply(RULES["norm"], x, ord=ord_, dims=_dims(x, dim), keepdim=keepdim)
+    return apply(RULES["norm"], x, ord=ord_, dims=_dims(x, dim), keepdim=_keep("norm", keepdim))
 
 
 def softmax(x, dim=None, dtype=None):
@@ -513,6 +527,13 @@ def _shape_args(shape):
 def _resolve(x, shape, op):
     """Fill in a -1 and check the element count, with PyTorch's message when it does not fit."""
     size = x.numel()
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"only one dimension can be inferred\n{op}: {list(shape)} has more than one -1; "
+                           "give every size but one.")
+    for i, n in enumerate(shape):
+        if n < -1:
+            raise RuntimeError(f"invalid shape dimension {n} at index {i} of shape {list(shape)}\n"
+                               f"{op}: sizes are 0 or more, or -1 for the one size to infer.")
     known = 1
     for n in shape:
         if n != -1:
@@ -774,11 +795,11 @@ def logical_not(x):
 
 
 def all(x, dim=None, keepdim=False):  # noqa: A001
-    return Tensor._from_array(np.asarray(np.all(x.array, axis=dim, keepdims=keepdim)))
+    return Tensor._from_array(np.asarray(np.all(x.array, axis=dim, keepdims=_keep("all", keepdim))))
 
 
 def any(x, dim=None, keepdim=False):  # noqa: A001
-    return Tensor._from_array(np.asarray(np.any(x.array, axis=dim, keepdims=keepdim)))
+    return Tensor._from_array(np.asarray(np.any(x.array, axis=dim, keepdims=_keep("any", keepdim))))
 
 
 def equal(a, b) -> builtins.bool:

@@ -91,6 +91,16 @@ def _reflected(function):
     return method
 
 
+def _tensor_operand(method):
+    """``x @ 3`` is Python's "unsupported operand" TypeError, as in PyTorch: @ has no number form."""
+    def checked(self, other):
+        if not isinstance(other, (Tensor, np.ndarray)):
+            return NotImplemented
+        return method(self, other)
+
+    return checked
+
+
 def view(self, *shape):
     if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
         raise NotImplementedError("view(dtype) is not supported; use .to(dtype).")
@@ -108,10 +118,10 @@ METHODS = {
     "backward": backward, "__add__": __add__, "__radd__": __radd__, "__sub__": __sub__, "__mul__": __mul__,
     "__rmul__": __rmul__, "__truediv__": __truediv__,
     "__rsub__": _refusing_numpy(fn.sub), "__rtruediv__": _reflected(fn.div), "__rfloordiv__": _reflected(fn.floor_divide),
-    "__rpow__": _reflected(fn.pow), "__rmatmul__": _refusing_numpy(fn.matmul),
+    "__rpow__": _reflected(fn.pow), "__rmatmul__": _tensor_operand(_refusing_numpy(fn.matmul)),
     "__neg__": fn.neg, "__pos__": lambda self: self, "__getitem__": fn.index, "__setitem__": inplace.setitem,
     "__floordiv__": _with_numpy(fn.floor_divide, np.floor_divide), "__pow__": _with_numpy(fn.pow, np.power),
-    "__matmul__": _with_numpy(fn.matmul, np.matmul), "__abs__": fn.abs,
+    "__matmul__": _tensor_operand(_with_numpy(fn.matmul, np.matmul)), "__abs__": fn.abs,
     "__eq__": fn.eq, "__ne__": fn.ne, "__lt__": fn.lt, "__le__": fn.le, "__gt__": fn.gt, "__ge__": fn.ge,
     "__and__": fn.bitwise_and, "__or__": fn.bitwise_or, "__xor__": fn.bitwise_xor, "__invert__": fn.bitwise_not,
     "__rand__": _reflected(fn.bitwise_and), "__ror__": _reflected(fn.bitwise_or), "__rxor__": _reflected(fn.bitwise_xor),

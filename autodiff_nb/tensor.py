@@ -219,7 +219,13 @@ class Tensor:
         return self
 
     # ------------------------------------------------------------------ conversion
-    def numpy(self, *, force=False):
+    def numpy(self, *args, force=False, **unexpected):
+        # PyTorch's argument parser: force's type is checked before any other mistake
+        if type(force) is not bool:
+            raise errors.not_bool("numpy", "force", force)
+        if args or unexpected:
+            raise TypeError(f"numpy() takes 0 positional arguments but {len(args)} was given" if args else
+                            f"numpy() got an unexpected keyword argument '{next(iter(unexpected))}'")
         if self.requires_grad and not force:
             raise errors.numpy_requires_grad()
         return self.array

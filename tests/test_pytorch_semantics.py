@@ -270,3 +270,22 @@ def test_view_and_contiguous_as_in_pytorch(torch, code):
 ])
 def test_top_level_remainder_and_device_as_in_pytorch(torch, code):
     same(torch, code)
+
+
+@pytest.mark.parametrize("code", [
+    "x = t.ones(2); out = t.matmul(x, 3)", "x = t.ones(2); out = t.matmul(3, x)", "x = t.ones(2); out = x @ 3",
+    "x = t.ones(2); out = 3 @ x", "m = t.ones(2, 2); out = t.mm(m, 3)", "x = t.ones(2); out = t.dot(x, [1., 2.])",
+    "m = t.ones(2, 2); out = t.mv(m, 2.)", "import numpy as np; x = t.ones(2); out = t.matmul(x, np.ones(2))",
+    "x = t.ones(2); out = x.view(-1, -1)", "x = t.ones(2); out = x.view(-2)", "x = t.ones(2); out = x.reshape(-1, -1)",
+    "x = t.ones(4); out = x.view(2, -3)",
+    "out = t.tensor([[1., 2.], [3.]])", "out = t.tensor([[1., 2.], 3.])", "out = t.tensor([1., [2., 3.]])",
+    "out = t.tensor([[[1.], [2.]], [[1.]]])", "out = t.tensor([[1, 2], [3]], dtype=t.float64)",
+    "x = t.ones(2); out = x.max(dim=0, keepdim=1.5)", "x = t.ones(2); out = x.sum(0, keepdim=1)",
+    "x = t.ones(2); out = x.sum(0, keepdim=None)", "x = t.ones(2); out = x.mean(0, keepdim='a')",
+    "x = t.ones(2); out = x.argmax(0, keepdim=1)", "x = t.ones(2); out = x.sum(0, keepdims=True)",
+    "x = t.ones(2); out = x.numpy(force=1, extra=2)", "x = t.ones(2); out = x.numpy(extra=2)",
+    "x = t.ones(2); out = x.numpy(1)", "x = t.ones(2); out = x.numpy(force=True)",
+])
+def test_argument_errors_as_in_pytorch(torch, code):
+    """Misuse the fuzz found: PyTorch's argument parser's TypeErrors, its shape and nested-list errors."""
+    same(torch, code)

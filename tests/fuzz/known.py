@@ -172,23 +172,6 @@ KNOWN: list[Known] = [
     Known(("numpy",), "ndarray on the left of / * + -: PyTorch's result has numpy's dtype (float64) and "
           "rounding; the engine's is float32", "numpy interop", lambda d: d.only("dtype", "values"),
           example="numpy:51"),
-    # ------------------------------------------------------------------ misuse
-    Known(("misuse",), "torch.matmul(x, 3): AttributeError 'int' object has no attribute 'array'; "
-          "PyTorch's TypeError: matmul(): argument 'other' (position 2) must be Tensor, not int", "misuse",
-          lambda d: torch_says(d, "matmul(): argument 'other'"),
-          example="misuse:6"),
-    Known(("misuse",), "x.view(-1, -1): PyTorch says \"only one dimension can be inferred\"", "misuse",
-          lambda d: torch_says(d, "only one dimension can be inferred"),
-          example="misuse:21"),
-    Known(("misuse",), "ragged nested lists in torch.tensor: numpy's message, not \"expected sequence of "
-          "length 2 at dim 1 (got 1)\"", "misuse", lambda d: torch_says(d, "expected sequence of length"),
-          example="misuse:44"),
-    Known(("misuse",), "x.numpy(force=1, extra=2): PyTorch's argument parser checks force's type first",
-          "misuse", lambda d: torch_says(d, "numpy(): argument 'force' must be bool"),
-          example="misuse:41"),
-    Known(("misuse",), "x.max(dim=0, keepdim=1.5) is accepted; PyTorch: max(): argument 'keepdim' must be "
-          "bool", "misuse", lambda d: refused_by_torch_only(d, "argument 'keepdim' must be bool"),
-          example="misuse:29"),
 ]
 
 
