@@ -13,7 +13,7 @@ import numpy as np
 
 from . import dtypes, errors, indexing
 from .creation import as_tensor_arg
-from .ops import RULES, apply
+from .ops import RULES, apply, cast_operands
 from .tensor import Tensor
 
 
@@ -70,6 +70,14 @@ subtract = sub
 
 def pow(a, b):
     a, b = as_tensor_arg(a), as_tensor_arg(b)
+    target = dtypes.result_type((a, b)).numpy
+    if target == np.bool_:  # PyTorch has no bool pow kernel, except a bool tensor ** a Python bool
+        if isinstance(b, Tensor) or not isinstance(a, Tensor):
+            raise NotImplementedError('"pow" not implemented for \'Bool\'\nConvert first: x.long() ** y.')
+        return Tensor._from_array(a.array | (not b))  # x ** True is x; x ** False is all True
+    if type(b) is builtins.int and target.kind in "iu" and not np.iinfo(target).min <= b <= np.iinfo(target).max:
+        raise RuntimeError(f"value cannot be converted to type {target.name}_t without overflow\n"
+                           f"The exponent {b} does not fit in the tensor's dtype ({dtypes.type_word(a.dtype)}).")
     if not isinstance(a, Tensor):
         name = "PowBackward2"
     elif isinstance(b, Tensor):
@@ -82,8 +90,12 @@ def pow(a, b):
 def floor_divide(a, b):
     """``a // b``: rounds toward -inf; like comparisons it carries no gradient."""
     a, b = as_tensor_arg(a), as_tensor_arg(b)
-    target = dtypes.result_type((a, b)).numpy
+    target = dtypes.result_type((a, b))
+    if target is dtypes.bool:
+        raise NotImplementedError('"div_floor_cpu" not implemented for \'Bool\'\nConvert first: x.long() // y.')
     a_array, b_array = (x.array if isinstance(x, Tensor) else x for x in (a, b))
+    a_array, b_array = cast_operands([a_array, b_array], target)
+    target = target.numpy
     _refuse_integer_zero(target, b_array, "//")
     with np.errstate(all="ignore"):  # a float // 0 is inf or nan, silently, as in PyTorch
         out = np.floor_divide(a_array, b_array)
@@ -147,11 +159,13 @@ def sign(x):
 
 
 def maximum(a, b):
-    return apply(RULES["maximum"], as_tensor_arg(a), as_tensor_arg(b))
+    _tensors_only("maximum", ("input", "other"), a, b)
+    return apply(RULES["maximum"], a, b)
 
 
 def minimum(a, b):
-    return apply(RULES["minimum"], as_tensor_arg(a), as_tensor_arg(b))
+    _tensors_only("minimum", ("input", "other"), a, b)
+    return apply(RULES["minimum"], a, b)
 
 
 def clamp(x, min=None, max=None):
@@ -738,10 +752,12 @@ def to(x, *args, dtype=None, **kwargs):
 
 # ----------------------------------------------------------------------- comparisons and logic
 # They give bool (or integer) tensors and carry no gradient.
-def _elementwise(ufunc, name):
+def _elementwise(ufunc, name, promote=False):
     def op(a, b):
         a_array = a.array if isinstance(a, Tensor) else a
         b_array = b.array if isinstance(b, Tensor) else b
+        if promote and _promotable(a) and _promotable(b):  # in PyTorch's common dtype: uint8 < -1 is < 255
+            a_array, b_array = cast_operands([a_array, b_array], dtypes.result_type([a, b]))
         try:
             return Tensor._from_array(np.asarray(ufunc(a_array, b_array)))
         except ValueError:
@@ -751,7 +767,11 @@ def _elementwise(ufunc, name):
     return op
 
 
-eq, ne, lt, le, gt, ge = (_elementwise(f, n) for f, n in (
+def _promotable(x):
+    return isinstance(x, Tensor) or type(x) in (builtins.bool, builtins.int, builtins.float)
+
+
+eq, ne, lt, le, gt, ge = (_elementwise(f, n, promote=True) for f, n in (
     (np.equal, "eq"), (np.not_equal, "ne"), (np.less, "lt"), (np.less_equal, "le"), (np.greater, "gt"),
     (np.greater_equal, "ge")))
 logical_and = _elementwise(np.logical_and, "logical_and")

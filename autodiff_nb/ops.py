@@ -114,14 +114,23 @@ def apply(rule, *inputs, name=None, **params):
 def _promoted(rule, inputs, arrays):
     """Cast the operand arrays to PyTorch's result dtype (``dtypes.result_type``)."""
     if rule.refuses_bool is not None:
-        bools = sum(type(a) is np.ndarray and a.dtype == np.bool_ for a in arrays)
+        bools = sum(type(a) is bool or (type(a) is np.ndarray and a.dtype == np.bool_) for a in arrays)
         if bools:
             raise RuntimeError(rule.refuses_bool[bools - 1])
     target = dtypes.result_type([x for x in inputs if x is not None])
     if rule.promote == FLOAT and not target.is_floating_point:
         target = dtypes.float32
-    want = target.numpy
-    return [a.astype(want) if isinstance(a, np.ndarray) and a.dtype != want else a for a in arrays]
+    return cast_operands(arrays, target)
+
+
+def cast_operands(arrays, target):
+    """Arrays (and Python numbers) in ``target``'s numpy dtype. A Python int wraps around into an
+    integer dtype as in PyTorch (uint8 tensor + -3 adds 253), where numpy would raise OverflowError."""
+    want = np.dtype(target.numpy)
+    limits = np.iinfo(want) if want.kind in "iu" else None
+    return [a.astype(want) if isinstance(a, np.ndarray) and a.dtype != want
+            else np.array(a).astype(want) if limits and type(a) is int and not limits.min <= a <= limits.max
+            else a for a in arrays]
 
 
 # ----------------------------------------------------------------------------- numpy for the VJPs
@@ -370,7 +379,8 @@ def _pow_forward(base, exponent):
         if isinstance(exponent, int):
             raise RuntimeError(f"Integers to negative integer powers are not allowed.\nAn integer tensor ** "
                                f"{exponent} would not be an integer: write x.float() ** {exponent}.") from None
-        return _integer_power(np.asarray(base), np.asarray(exponent))
+        dtype = np.result_type(base, exponent)  # a Python int takes the tensor's dtype, as in PyTorch
+        return _integer_power(np.asarray(base, dtype), np.asarray(exponent, dtype))
 
 
 def _integer_power(base, exponent):

@@ -289,3 +289,24 @@ def test_top_level_remainder_and_device_as_in_pytorch(torch, code):
 def test_argument_errors_as_in_pytorch(torch, code):
     """Misuse the fuzz found: PyTorch's argument parser's TypeErrors, its shape and nested-list errors."""
     same(torch, code)
+
+
+@pytest.mark.parametrize("code", [
+    "out = t.maximum(t.tensor([3.0, -1.0]), True)", "out = t.maximum(t.tensor([3.0, -1.0]), 2.)",
+    "out = t.minimum(2, t.tensor([3.0, -1.0]))",
+    "out = t.tensor([True]) - True", "out = True - t.tensor([True])", "out = t.tensor([1]) - True",
+    "out = t.tensor([1.]) - True", "out = 1 - t.tensor([True])",
+    "out = t.tensor([[False, True]]) // t.tensor(True)", "out = t.tensor([True]) // True", "out = t.tensor([True]) // 2",
+    "out = t.tensor([True]) ** True", "out = t.tensor([True]) ** False", "out = True ** t.tensor([True])",
+    "out = t.tensor([True]) ** t.tensor([True])", "out = t.tensor([2], dtype=t.int8) ** 200",
+    "out = (-3) ** t.tensor([-3, 2], dtype=t.int32)", "import numpy as np; out = np.int32(3) ** t.tensor([-2, 0], dtype=t.int32)",
+    "out = -3 + t.tensor([[0, 2], [2, 2]], dtype=t.uint8)", "out = t.tensor([[0, 2]], dtype=t.uint8) - 300",
+    "out = t.tensor([2], dtype=t.int8) * 200", "out = t.tensor([2], dtype=t.uint8) * -1",
+    "out = t.tensor(-1, dtype=t.int32) < t.tensor([2, 0], dtype=t.uint8)", "out = t.tensor([2], dtype=t.uint8) < -1",
+    "out = t.tensor([2], dtype=t.uint8) == 258", "out = t.tensor([2], dtype=t.int8) < t.tensor(200)",
+    "out = t.tensor([2], dtype=t.int32) < t.tensor(3.5)", "out = t.tensor([2, 0], dtype=t.uint8) // -3",
+    "out = t.tensor([1, 2]) ** t.tensor(-1)", "out = t.tensor([1, 2]) ** -1",
+])
+def test_promotion_of_bools_small_ints_and_python_numbers_as_in_pytorch(torch, code):
+    """uint8 and int8 wrap Python ints around, comparisons promote first, bools refuse - // and ** as PyTorch."""
+    same(torch, code)

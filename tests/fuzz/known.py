@@ -132,11 +132,6 @@ KNOWN: list[Known] = [
           and d.only("grad.values", "grad_fn", "repr"),
           example="views:14"),
     # ------------------------------------------------------------------ dtype promotion
-    Known(("promotion", "misuse"), "bool in subtraction: tensor - True is computed, PyTorch refuses "
-          "(\"Subtraction, the `-` operator, with a bool tensor is not supported\"); True - bool tensor "
-          "gets that message where PyTorch says \"with two bool tensors\"",
-          "dtype promotion", lambda d: d.has(torch="Subtraction, the `-` operator"),
-          example="promotion:8"),
     Known(("promotion",), "torch.maximum / torch.where with a Python number: PyTorch refuses with a "
           "TypeError, the engine accepts it", "dtype promotion",
           lambda d: d.has("raise", torch="maximum(): argument") or d.has("raise", torch="where() received"),
@@ -145,22 +140,6 @@ KNOWN: list[Known] = [
           "tensor is int32 in PyTorch, int64 here; int tensor ** np.bool_(True) is float32 in PyTorch)",
           "dtype promotion", lambda d: "np." in d.source,
           example="promotion:21"),
-    Known(("promotion",), "a uint8 tensor with a negative Python int: OverflowError from numpy; PyTorch "
-          "wraps around", "dtype promotion", lambda d: d.has(engine="out of bounds for uint8"),
-          example="promotion:460"),
-    Known(("promotion",), "a 0-d int tensor against a uint8 tensor: PyTorch computes in uint8 (wrapping "
-          "-1 to 255), the engine in the wider type", "dtype promotion",
-          lambda d: "uint8" in d.source and d.only("values", "dtype", "value"),
-          example="promotion:590"),
-    Known(("promotion",), "** with int or bool operands: another result dtype (Python int ** int32 tensor "
-          "is int32, bool ** True is bool) or no refusal (\"pow\" not implemented for 'Bool')",
-          "dtype promotion", lambda d: "**" in d.source and (d.only("dtype", "value")
-                                                             or d.has(torch='"pow" not implemented')),
-          example="promotion:1179"),
-    Known(("promotion",), "bool // bool: PyTorch refuses (\"div_floor_cpu\" not implemented for 'Bool'); "
-          "the engine computes, or raises ZeroDivisionError",
-          "dtype promotion", lambda d: d.has(torch='"div_floor'),
-          example="promotion:197"),
     # ------------------------------------------------------------------ numpy interop
     Known(("numpy",), "ndarray op tensor where the tensor requires grad (a / t): PyTorch goes through "
           "numpy and raises \"Can't call numpy() on Tensor that requires grad\"; the engine returns a tensor",
