@@ -133,6 +133,12 @@ def cast_operands(arrays, target):
             else a for a in arrays]
 
 
+def sign(x):
+    """PyTorch's sign: 0 at NaN, where numpy's is NaN (so abs's gradient at NaN is 0, as in PyTorch)."""
+    s = np.asarray(np.sign(x))  # an array even for 0-d input, so that it can be changed in place
+    return np.nan_to_num(s, copy=False) if s.dtype.kind == "f" else s
+
+
 # ----------------------------------------------------------------------------- numpy for the VJPs
 class NumpyMath:
     """The array functions the VJPs call, answered by numpy: an ordinary backward.
@@ -141,7 +147,7 @@ class NumpyMath:
     """
 
     records = False  # whether what the VJPs compute is itself recorded
-    exp, log, sin, cos, sign, where, matmul = (staticmethod(f) for f in (np.exp, np.log, np.sin, np.cos, np.sign,
+    exp, log, sin, cos, sign, where, matmul = (staticmethod(f) for f in (np.exp, np.log, np.sin, np.cos, sign,
                                                                           np.where, np.matmul))
 
     @staticmethod
@@ -224,6 +230,16 @@ def _mean_forward(a, dims, keepdim):
     if a.size == 0:  # the mean of nothing is nan, silently (numpy would warn)
         return a.sum(axis=dims, keepdims=keepdim) * np.nan
     return a.mean(axis=dims, keepdims=keepdim)
+
+
+def _picked(reduce, a, dims, keepdim, mask):
+    """max/min's values. Along a dim they are the elements at the indices returned (``mask``), as in
+    PyTorch: of a tied +0. and -0. the first. Over everything, numpy's choice is already PyTorch's."""
+    if not dims:
+        return reduce(a, axis=dims, keepdims=keepdim)
+    (d,) = dims
+    out = np.take_along_axis(a, np.expand_dims(np.argmax(mask, axis=d), d), axis=d)
+    return out if keepdim else np.squeeze(out, d)
 
 
 def _select_vjp(xp, g, dims, keepdim, mask, a_shape):
@@ -394,7 +410,13 @@ def _integer_power(base, exponent):
 
 
 def _relu_forward(x):
-    return np.maximum(x, 0)
+    return np.maximum(0, x)  # on a tie numpy returns its second operand, so relu(-0.) is -0., as in PyTorch
+
+
+def _clip(x, low, high):
+    """PyTorch's clamp: x itself wherever it is not beyond a bound, so clamp(-0., min=0.) stays -0."""
+    x = x if low is None else np.maximum(low, x)
+    return x if high is None else np.minimum(high, x)
 
 
 def _sigmoid_forward(x):
@@ -436,7 +458,7 @@ RULES = {
              exponent=(_pow_exponent_vjp, "{g} · {out} · log({base})")),
     "neg": R("NegBackward0", np.negative,
              x=(lambda xp, g: -g, "-{g}")),
-    "sign": R("SignBackward0", np.sign,
+    "sign": R("SignBackward0", sign,
               x=(lambda xp, g: xp.zeros_like(g), "0 (sign is flat)")),
     "abs": R("AbsBackward0", np.abs,
              x=(lambda xp, g, x: g * xp.sign(x), "{g} · sign({x})")),
@@ -458,15 +480,15 @@ RULES = {
     "relu": R("ReluBackward0", _relu_forward,
               x=(lambda xp, g, out: xp.select(~(out <= 0), g, out, "ThresholdBackwardBackward0"),  # a NaN passes, as in PyTorch
                  "{g} where {out} > 0, else 0")),
-    "maximum": R("MaximumBackward0", np.maximum, promote=SAME,
+    "maximum": R("MaximumBackward0", lambda a, b: np.maximum(b, a), promote=SAME,  # a on a tie: see _clip
                  a=(lambda xp, g, a, b: _larger_vjp(xp, g, a, b), "{g} where {a} > {b} (half where equal)"),
                  b=(lambda xp, g, a, b: _larger_vjp(xp, g, b, a), "{g} where {b} > {a} (half where equal)")),
-    "minimum": R("MinimumBackward0", np.minimum, promote=SAME,
+    "minimum": R("MinimumBackward0", lambda a, b: np.minimum(b, a), promote=SAME,
                  a=(lambda xp, g, a, b: _smaller_vjp(xp, g, a, b), "{g} where {a} < {b} (half where equal)"),
                  b=(lambda xp, g, a, b: _smaller_vjp(xp, g, b, a), "{g} where {b} < {a} (half where equal)")),
-    "clamp": R("ClampBackward1", lambda x, low, high: np.clip(x, low, high),
+    "clamp": R("ClampBackward1", _clip,
                x=(lambda xp, g, x, low, high: xp.select(_within(x, low, high), g, None), "{g} where min ≤ {x} ≤ max, else 0")),
-    "clamp_tensor": R("ClampBackward0", np.clip, promote=SAME,  # bounds that are tensors get gradients too
+    "clamp_tensor": R("ClampBackward0", _clip, promote=SAME,  # bounds that are tensors get gradients too
                       x=(lambda xp, g, x, low, high: xp.select(_within(x, low, high), g, None), "{g} where {x} is within bounds"),
                       low=(_clamp_low_vjp, "{g} where {low} bounds {x}"),
                       high=(_clamp_high_vjp, "{g} where {high} bounds {x}")),
@@ -493,9 +515,9 @@ RULES = {
                 "{g} · ones_like({a})")),
     "mean": R("MeanBackward1", _mean_forward,
               a=(_mean_vjp, "{g} · ones_like({a}) / n")),
-    "max": R("MaxBackward0", lambda a, dims, keepdim, mask: a.max(axis=dims, keepdims=keepdim),
+    "max": R("MaxBackward0", lambda a, dims, keepdim, mask: _picked(np.max, a, dims, keepdim, mask),
              a=(_select_vjp, "{g} at the largest entry of {a}")),
-    "min": R("MinBackward0", lambda a, dims, keepdim, mask: a.min(axis=dims, keepdims=keepdim),
+    "min": R("MinBackward0", lambda a, dims, keepdim, mask: _picked(np.min, a, dims, keepdim, mask),
              a=(_select_vjp, "{g} at the smallest entry of {a}")),
     "norm": R("LinalgVectorNormBackward0", _quietly(_norm_forward),
               x=(_norm_vjp, "{g} · {x} / {out}")),

@@ -310,3 +310,20 @@ def test_argument_errors_as_in_pytorch(torch, code):
 def test_promotion_of_bools_small_ints_and_python_numbers_as_in_pytorch(torch, code):
     """uint8 and int8 wrap Python ints around, comparisons promote first, bools refuse - // and ** as PyTorch."""
     same(torch, code)
+
+
+@pytest.mark.parametrize("code", [
+    "out = t.relu(t.tensor([-0., 0., float('nan'), -1.]))", "out = t.sign(t.tensor([float('nan'), -0., 2.]))",
+    "x = t.tensor([float('nan'), -0., 0., -2.], requires_grad=True); x.abs().sum().backward(); out = x.grad",
+    "out = t.clamp(t.tensor([-0., 0., 1.]), min=0.)", "out = t.clamp(t.tensor([-0., 0., 1.]), min=-0.)",
+    "out = t.clamp(t.tensor([-0., 0., 1.]), max=0.)", "out = t.clamp(t.tensor([-0., 0., 1.]), -0., -0.)",
+    "out = t.clamp(t.tensor([-0., 0., 1.]), min=t.tensor(0.))", "out = t.clamp(t.tensor([1., 5.]), 3., 2.)",
+    "out = t.tensor([0., -0.]).max(dim=0).values", "out = t.tensor([-0., 0.]).max(dim=0).values",
+    "out = t.tensor([[0., -0.], [-0., 0.]]).min(dim=1, keepdim=True).values", "out = t.tensor([0., -0.]).max()",
+    "out = t.tensor([-0., 0.]).min()", "out = t.tensor([float('nan'), 1.]).max(dim=0)[0]",
+    "out = t.maximum(t.tensor([0., -0.]), t.tensor([-0., 0.]))", "out = t.minimum(t.tensor([0., -0.]), t.tensor([-0., 0.]))",
+])
+def test_signed_zeros_and_nan_where_ops_select_as_in_pytorch(torch, code):
+    """Ops that select an input keep its zero's sign, as PyTorch's do (maximum on short tensors: its
+    scalar loop; see the README's deliberate exceptions)."""
+    same(torch, code)

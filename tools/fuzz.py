@@ -2,7 +2,8 @@
 
     python tools/fuzz.py                      # 2,000 programs per family, 2 processes
     python tools/fuzz.py --programs 500 --family views --show-known
-    python tools/fuzz.py --list-known          # known.py as the README's list
+    python tools/fuzz.py --list-known          # known.py's open entries as the README's list
+    python tools/fuzz.py --list-deliberate     # and its deliberate exceptions
 
 Prints new divergences in full (the first 20 per family), known ones (tests/fuzz/known.py) counted
 per entry, and "N programs, M divergences". Exits 1 when a divergence is new, or when a known entry
@@ -42,11 +43,15 @@ def main(argv=None):
     parser.add_argument("--family", action="append", choices=list(FAMILIES), help="only these families")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--show-known", action="store_true", help="print one program per known entry")
-    parser.add_argument("--list-known", action="store_true", help="print known.py as the README's list and stop")
+    parser.add_argument("--list-known", action="store_true", help="print known.py's open entries as the README's list and stop")
+    parser.add_argument("--list-deliberate", action="store_true",
+                        help="print known.py's deliberate exceptions as the README's list and stop")
     args = parser.parse_args(argv)
-    if args.list_known:
+    if args.list_known or args.list_deliberate:
         for entry in known_module.KNOWN:
-            print(f"- *{entry.bullet}* ({entry.example}): {entry.description}")
+            if bool(entry.deliberate) == args.list_deliberate:
+                reason = f". Why: {entry.deliberate}." if entry.deliberate else ""
+                print(f"- *{entry.bullet}* ({entry.example}): {entry.description}{reason}")
         return 0
 
     families = args.family or list(FAMILIES)
