@@ -507,13 +507,14 @@ def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
 
 
 def norm(x, p="fro", dim=None, keepdim=False):
-    """Vector 2-norm (or ``p=1``), of everything or along ``dim``."""
+    """The vector p-norm (2 unless told: 1, 3.5, inf, -inf, 0 ...) of everything or along ``dim``."""
     if not x.dtype.is_floating_point:
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
                            f"Got {dtypes.type_word(x.dtype)}\nConvert first: x.float().norm().")
-    ord_ = 2 if p in ("fro", 2, 2.0, None) else p
-    if ord_ not in (1, 2):
-        raise NotImplementedError(f"norm: p={p!r} is not supported here; use p=1 or p=2.")
+    ord_ = 2 if p in ("fro", None) else p
+    if isinstance(ord_, str) or not isinstance(ord_, (builtins.int, builtins.float)):
+        raise NotImplementedError(f"norm: p={p!r} is not supported here; use a number (1, 2, 3.5, inf, 0 ...) "
+                                  "or 'fro'.")
     return apply(RULES["norm"], x, ord=ord_, dims=_dims(x, dim), keepdim=_keep("norm", keepdim))
 
 

@@ -261,17 +261,34 @@ def _smaller_vjp(xp, g, mine, other):
 
 
 def _norm_forward(x, ord, dims, keepdim):
+    if ord == 2:
+        return np.sqrt((x * x).sum(axis=dims, keepdims=keepdim))
+    size = np.abs(x)
     if ord == 1:
-        return np.abs(x).sum(axis=dims, keepdims=keepdim)
-    return np.sqrt((x * x).sum(axis=dims, keepdims=keepdim))
+        return size.sum(axis=dims, keepdims=keepdim)
+    if math.isinf(ord):  # the largest (or for -inf the smallest) size
+        return (size.max if ord > 0 else size.min)(axis=dims, keepdims=keepdim)
+    if ord == 0:  # how many are not zero
+        return (size != 0).sum(axis=dims, keepdims=keepdim).astype(x.dtype)
+    return ((size ** ord).sum(axis=dims, keepdims=keepdim)) ** (1 / ord)
 
 
 def _norm_vjp(xp, g, x, out, ord, dims, keepdim, x_shape):
+    if ord == 0:
+        return None  # a count is flat: like PyTorch, no gradient at all is sent (x.grad stays None)
     g = _unreduce(xp, g, dims, keepdim, x_shape)
     if ord == 1:
         return g * xp.sign(x)
     out = _unreduce(xp, out, dims, keepdim, x_shape)
-    return g * x / (out + (out == 0))  # x / |x|, taken as 0 at the origin (as PyTorch), never 0 / 0
+    if ord == 2:
+        return g * x / (out + (out == 0))  # x / |x|, taken as 0 at the origin (as PyTorch), never 0 / 0
+    size = xp.sign(x) * x
+    if math.isinf(ord):  # the gradient goes to the elements of that size, shared among ties (as PyTorch)
+        picked = (size == out) * 1.0
+        return xp.sign(x) * g * picked / _unreduce(xp, xp.sum(picked, dims, keepdim), dims, keepdim, x_shape)
+    # d/dx (Σ|x|^p)^(1/p) = sign(x) |x|^(p-1) / norm^(p-1): 0 where x is 0, and at a norm of 0
+    grown = xp.where(size == 0, 0.0, size ** (ord - 1)) if ord < 1 else size ** (ord - 1)
+    return xp.sign(x) * grown * g / (out ** (ord - 1) + (out == 0))
 
 
 def _softmax_forward(x, dims):

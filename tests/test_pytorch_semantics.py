@@ -327,3 +327,21 @@ def test_signed_zeros_and_nan_where_ops_select_as_in_pytorch(torch, code):
     """Ops that select an input keep its zero's sign, as PyTorch's do (maximum on short tensors: its
     scalar loop; see the README's deliberate exceptions)."""
     same(torch, code)
+
+
+@pytest.mark.parametrize("p", [0, 0.5, 1, 1.5, 2, 3, 4.5, "inf", "-inf", "'fro'"])
+@pytest.mark.parametrize("dims", ["", ", dim=0", ", dim=1, keepdim=True", ", dim=(0, 1)"])
+def test_vector_norms_and_their_gradients_as_in_pytorch(torch, p, dims):
+    """Every p: values, the gradient (shared among ties for inf; none at all for p=0) and grad_fn."""
+    p = str(p).replace("inf", "float('inf')")
+    code = ("x = t.tensor([[0.3, 0., -1.2, 0.7], [-0.4, 1.1, 2.5, -2.5], [0.9, -0.2, 2.5, 2.5]], dtype=t.float64, "
+            f"requires_grad=True); y = x.norm(p={p}{dims}); "
+            "(y * t.arange(1., y.numel() + 1, dtype=y.dtype).reshape(y.shape)).sum().backward(); "
+            "out = (y, x.grad)")
+    same(torch, code)
+
+
+@pytest.mark.parametrize("p", [0.5, 1.5, 3, float("inf"), -float("inf")])
+def test_vector_norm_gradients_against_central_differences(p):
+    x = ad.tensor(np.random.default_rng(3).normal(size=(2, 3)), dtype=ad.float64, requires_grad=True)
+    assert ad.autograd.gradcheck(lambda t: t.norm(p=p, dim=1), (x,))

@@ -48,10 +48,6 @@ def int_then_list_apart(source):
 
 
 KNOWN: list[Known] = [
-    # ------------------------------------------------------------------ reductions
-    Known(("reductions",), "norm with p other than 1 or 2 (0, 3, inf, 'fro') raises NotImplementedError",
-          "reductions", lambda d: d.has(engine="norm: p="),
-          example="reductions:8"),
     # ------------------------------------------------------------------ ties and NaN
     Known(("ties_nan",), "torch.maximum / minimum of +0. and -0.: the engine returns the first operand",
           "ties and NaN",
