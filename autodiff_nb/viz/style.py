@@ -62,7 +62,7 @@ CLUSTER = {"style": "rounded,dashed", "color": "#90a4ae", "fontname": FONT, "fon
            "fontcolor": "#37474f", "labeljust": "l", "margin": "8"}
 MODULE = Look("#ede7f6", "#5e35b1", "module (collapse=True): its ops and parameters as one box")
 # Heat colours, light to dark, so black text stays readable on every shade (ColorBrewer YlOrRd, PuBu).
-HEAT = {"grad": ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a"],
+HEAT = {"grad": ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#f7774a"],
         "value": ["#f1eef6", "#d0d1e6", "#a6bddb", "#74a9cf", "#3690c0", "#0570b0"]}
 HEAT_ZERO = "#ffffff"  # exactly zero: white, and the legend says so
 # Layout: how wide a drawing may be before it turns top to bottom, and when a long chain wraps.
