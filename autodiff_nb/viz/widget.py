@@ -133,10 +133,11 @@ class GraphWidget(widgets.VBox):
             widgets.link((button, "value"), (self, name))
             toggles.append(button)
         # Drawings run left to right and get wide, so the picture has the full width and the
-        # explanation and the tape sit under it; each scrolls on its own when it must.
-        self._picture = widgets.HTML(layout=widgets.Layout(overflow="auto", width="100%"))
+        # explanation and the tape sit under it; each scrolls on its own when it must. No side
+        # margins: ipywidgets gives an HTML widget 2 px each side, which made 100% overflow its box.
+        self._picture = widgets.HTML(layout=widgets.Layout(overflow="auto", width="100%", margin="0"))
         self._panel = widgets.HTML(layout=widgets.Layout(margin="4px 0"))
-        self._tape = widgets.HTML(layout=widgets.Layout(overflow="auto", width="100%"))
+        self._tape = widgets.HTML(layout=widgets.Layout(overflow="auto", width="100%", margin="0"))
         self.children = [
             widgets.HBox([self._play, self._back, self._forward, self._slider]),
             widgets.HBox(toggles),
