@@ -442,3 +442,50 @@ def artifacts_dir() -> Path:
 
 def copy_tree(source: Path, target: Path):
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+
+
+# Every drawing in the visible notebook: how wide it is drawn against the width of its cell, and the
+# smallest text in it, in CSS px as drawn. Graphviz writes font sizes in viewBox units, so a text's
+# size on screen is its font-size times (drawn width / viewBox width). A drawing in a plain output
+# is an <img> of the SVG (its text read from the data URL) or an inline <svg>; the stepper's is inline.
+DRAWINGS_JS = """
+async (root) => {
+  const out = [];
+  const measure = (svgText, element, cell, kind) => {
+    const doc = new DOMParser().parseFromString(svgText, 'image/svg+xml');
+    const svg = doc.querySelector('svg');
+    if (!svg || !svg.getAttribute('viewBox')) return;
+    const viewWidth = parseFloat(svg.getAttribute('viewBox').split(/[ ,]+/)[2]);
+    const drawn = element.getBoundingClientRect().width;
+    const sizes = [...svg.querySelectorAll('text')].map(t => parseFloat(t.getAttribute('font-size') || '14'));
+    out.push({kind, drawn, cell: cell.getBoundingClientRect().width, viewWidth,
+              smallest: sizes.length ? Math.min(...sizes) * drawn / viewWidth : null,
+              title: (svg.querySelector('title')?.textContent || '').trim()});
+  };
+  for (const cell of root.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output')) {
+    for (const img of cell.querySelectorAll('img')) {
+      if (!img.src.startsWith('data:image/svg+xml')) continue;
+      const text = await (await fetch(img.src)).text();
+      measure(text, img, cell, 'img');
+    }
+    for (const svg of cell.querySelectorAll('svg')) {
+      if (!svg.querySelector('g.node')) continue;  // icons, not drawings
+      measure(new XMLSerializer().serializeToString(svg), svg, cell, 'inline');
+    }
+  }
+  return out;
+}
+"""
+
+
+def drawings(page) -> list[dict]:
+    return page.evaluate("(" + DRAWINGS_JS.strip() + ")(document)")
+
+
+def scrolls_sideways(widget) -> list[dict]:
+    """Elements of a widget whose content is wider than they are (each would show a scrollbar)."""
+    return widget.evaluate("""(root) => [root, ...root.querySelectorAll('*')]
+        .filter(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible'
+                     && getComputedStyle(e).overflowX !== 'hidden')
+        .map(e => ({tag: e.tagName, cls: e.className && e.className.baseVal === undefined ? e.className : '',
+                    scroll: e.scrollWidth, client: e.clientWidth}))""")

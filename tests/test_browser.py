@@ -145,6 +145,7 @@ def run_and_check(page, page_errors, lab, notebook):
         f"cell {e['cell']} ({e['kind']}):\n{e['text']}" for e in errors)
     assert all(p != "[ ]:" and p != "[*]:" for p in state["prompts"]), state["prompts"]
     assert not page_errors, f"JavaScript errors in the page: {page_errors}"
+    check_drawings(page, stem)
 
     if notebook == HARNESS:
         _, prefix, module = lab_browser.cell_output_text(page, "KERNEL|").strip().split("|")
@@ -157,6 +158,18 @@ def run_and_check(page, page_errors, lab, notebook):
     print(f"\n{notebook}: {len(state['prompts'])} code cells, {time.monotonic() - started:.1f}s in the browser")
 
 
+def check_drawings(page, stem):
+    """Every drawing fits its cell, and its smallest text is at least 9 px as drawn (issue 13)."""
+    found = lab_browser.drawings(page)
+    too_wide = [d for d in found if d["drawn"] > d["cell"] + 1]
+    too_small = [d for d in found if d["smallest"] is not None and d["smallest"] < 9]
+    assert not too_wide, f"drawings wider than their cell: {too_wide}"
+    assert not too_small, f"drawings whose text is smaller than 9 px: {too_small}"
+    print(f"\n{stem}: {len(found)} drawings; smallest text "
+          f"{min((d['smallest'] for d in found if d['smallest']), default=0):.1f} px; widest "
+          f"{max((d['drawn'] / d['cell'] for d in found), default=0):.0%} of its cell")
+
+
 def check_stepper(page, stem):
     widget = lab_browser.stepper(page)
     widget.scroll_into_view_if_needed()
@@ -166,6 +179,8 @@ def check_stepper(page, stem):
     assert box and box["width"] > 50 and box["height"] > 50, f"the graph SVG is too small to see: {box}"
     shots = lab_browser.artifacts_dir()
     lab_browser.screenshot(widget, shots / f"{stem}-stepper-step0.png")
+    assert not lab_browser.scrolls_sideways(widget), \
+        f"the stepper scrolls sideways: {lab_browser.scrolls_sideways(widget)}"
 
     step_forward = widget.get_by_role("button", name=re.compile(r"step forward", re.I)).first
     baseline = lab_browser.drawing_snapshot(widget)  # step 0: the forward picture
@@ -180,6 +195,7 @@ def check_stepper(page, stem):
         seen.append(change["highlighted_after"])
         before = lab_browser.drawing_snapshot(widget)
         lab_browser.screenshot(widget, shots / f"{stem}-stepper-step{press}.png")
+        assert not lab_browser.scrolls_sideways(widget), f"press {press}: the stepper scrolls sideways"
     print(f"\n{stem}: highlighted node by step: {seen}")
 
 

@@ -110,7 +110,7 @@ def test_control_flow_records_only_the_executed_ops():
     torch.manual_seed(1)
     a = torch.randn(size=(), requires_grad=True)
     d = control_flow_f(a)
-    g = describe(d)
+    g = describe(d, repeats="show")  # every op; the default folds the run (test_viz_layout.py)
     # d = a * 2**k: exactly k multiplications ran; the norm() and sum() tests are not on d's graph
     k = round(math.log2(float(d.array / a.array)))
     assert [op.detail for op in g.ops] == ["MulBackward0"] * k
@@ -195,7 +195,7 @@ def test_folding_keeps_the_newest_ops_and_says_how_many_it_hid():
     h = x
     for _ in range(50):
         h = torch.tanh(h)
-    g = describe(h, max_nodes=20)
+    g = describe(h, max_nodes=20, repeats="show")
     assert len(g.nodes) <= 20
     summary = g.find(kind="summary")[0]
     assert g.hidden_ops == int(summary.label.split()[0]) > 0
@@ -203,7 +203,7 @@ def test_folding_keeps_the_newest_ops_and_says_how_many_it_hid():
     assert len(g.ops) + g.hidden_ops == 50
     assert max(op.backward_order for op in g.ops) == len(g.ops)  # the first steps stay visible
     assert any(e.src == summary.id for e in g.edges)
-    assert describe(h, max_nodes=None).hidden_ops == 0
+    assert describe(h, max_nodes=None, repeats="show").hidden_ops == 0
 
 
 def test_since_draws_only_the_ops_recorded_after_it():

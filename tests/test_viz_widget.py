@@ -156,7 +156,7 @@ def test_big_graph_steps_light_up_the_folded_part():
     h = x
     for _ in range(300):
         h = torch.tanh(h)
-    w = GraphWidget(h.sum(), max_nodes=40)
+    w = GraphWidget(h.sum(), max_nodes=40, repeats="show")
     assert len(w._drawn.nodes) <= 40 and w.n_steps == 302
     w.step = w.n_steps  # the last step writes x.grad; x lives in the folded part
     assert "fold0" in w._picture.value or "folded" in w._picture.value

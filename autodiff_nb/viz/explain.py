@@ -43,6 +43,8 @@ def _step_text(step, desc, received):
     inputs = desc.inputs_of(step.node_id)
     rule = step.record.rule
     names = {"g": f"grad({out.label})", "out": out.label}
+    op = desc.node(step.node_id)
+    module = [f"in {op.module}: {desc.modules.get(op.module, '?')}"] if op.module else []
     if not rule.variadic:
         names.update({v: n.label for v, n in zip(rule.input_names, inputs)})
     used = {"g"}
@@ -65,7 +67,7 @@ def _step_text(step, desc, received):
             item = f"{node.label} = {node.value}"
             if item not in known:
                 known.append(item)
-    return StepText(f"{step.name}: " + "; ".join(parts), "with " + ", ".join(known))
+    return StepText(f"{step.name}: " + "; ".join(parts), "; ".join(module + ["with " + ", ".join(known)]))
 
 
 class Explanation:
@@ -111,16 +113,18 @@ class TapeRow:
     saved: str  # what backward will read: "x = [0, 1, 2, 3]"; "freed"; "—"
     backward_step: int | None
     node_id: str
+    module: str = ""  # with modules=: "0: Linear(5→8)"
 
 
 def tape_rows(desc) -> list[TapeRow]:
     rows = []
     for op in desc.ops:
+        module = f"{op.module}: {desc.modules.get(op.module, '?')}" if op.module else ""
         inputs = desc.inputs_of(op.id)
         out = desc.output_of(op.id)
         rows.append(TapeRow(
             int(op.id[2:]), op.detail, op.label, tuple(_shape(n) for n in inputs),
-            _shape(out) if out is not None else "", _saved(op, inputs, out), op.backward_order, op.id,
+            _shape(out) if out is not None else "", _saved(op, inputs, out), op.backward_order, op.id, module,
         ))
     return rows
 
@@ -160,22 +164,28 @@ class TapeTable:
         self.rows = rows
         self.hidden_ops = hidden_ops
 
+    @property
+    def headers(self):
+        return HEADERS + (("module",) if any(r.module for r in self.rows) else ())
+
     def cells(self):
+        modules = any(r.module for r in self.rows)
         return [(r.index, r.op, ", ".join(r.input_shapes), r.output_shape, r.saved,
-                 "" if r.backward_step is None else r.backward_step) for r in self.rows]
+                 "" if r.backward_step is None else r.backward_step) + ((r.module,) if modules else ())
+                for r in self.rows]
 
     def to_html(self, highlight_node=None) -> str:
         highlight = next((i for i, r in enumerate(self.rows) if r.node_id == highlight_node), None)
         note = f"{self.hidden_ops:,} earlier ops folded" if self.hidden_ops else None
-        html = markup.table(HEADERS, self.cells(), highlight=highlight, caption="tape")
+        html = markup.table(self.headers, self.cells(), highlight=highlight, caption="tape")
         return html + (markup.paragraphs([note]) if note else "")
 
     def _repr_html_(self):
         return self.to_html()
 
     def __repr__(self):
-        cells = [tuple(map(str, HEADERS))] + [tuple(map(str, row)) for row in self.cells()]
-        widths = [max(len(row[i]) for row in cells) for i in range(len(HEADERS))]
+        cells = [tuple(map(str, self.headers))] + [tuple(map(str, row)) for row in self.cells()]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(self.headers))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
         if self.hidden_ops:
             lines.append(f"({self.hidden_ops:,} earlier ops folded)")
@@ -186,29 +196,27 @@ class TapeTable:
 
 # ------------------------------------------------------------------------------ public entry points
 @keywords_checked
-def explain(tensor, names=None, gradient=None) -> Explanation:
+def explain(tensor, names=None, gradient=None, modules=None) -> Explanation:
     """The backward pass from ``tensor``, step by step, with the numbers (``.grad`` untouched).
 
-    ``gradient`` seeds a non-scalar output (default: ones, like ``y.sum().backward()``).
+    ``gradient`` seeds a non-scalar output (default: ones, like ``y.sum().backward()``);
+    ``modules=net`` names parameters by path (``0.weight``) and says which module call made each op.
     """
-    from .drawing import roots_and_names
-    from .graph import build
-    from .names import NameBook
+    from .drawing import full_description, roots_and_names
     from .steps import backward_steps, hooks_note
 
     (tensor,), names = roots_and_names([tensor], names, "explain")
-    desc = build([tensor], NameBook.from_caller(names, [tensor]))
+    desc, _ = full_description([tensor], names, modules=modules)
     run = backward_steps([tensor], desc, None if gradient is None else [gradient])
     return Explanation(seed_header(run, desc), step_texts(run, desc), run.problem, hooks_note(run))
 
 
 @keywords_checked
-def tape_table(tensor, names=None) -> TapeTable:
-    """The recorded ops behind ``tensor`` in record order: inputs, output, what backward will read."""
-    from .drawing import roots_and_names
-    from .graph import build
-    from .names import NameBook
+def tape_table(tensor, names=None, modules=None) -> TapeTable:
+    """The recorded ops behind ``tensor`` in record order: inputs, output, what backward will read;
+    with ``modules=net``, parameters named by path and a column for the module call of each op."""
+    from .drawing import full_description, roots_and_names
 
     (tensor,), names = roots_and_names([tensor], names, "tape_table")
-    desc = build([tensor], NameBook.from_caller(names, [tensor]))
+    desc, _ = full_description([tensor], names, modules=modules)
     return TapeTable(tape_rows(desc))

@@ -22,9 +22,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .. import tape
 from ..ops import RULES
 from ..tensor import Tensor, detached_origin
+from .operands import INDEXING, index_text, operand_label
 from .preview import dtype_text, preview
 
 ROLES = ("leaf", "constant", "detached", "output", "intermediate", "retained")
@@ -51,16 +54,24 @@ class GraphNode:
     backward_order: int | None = None
     freed: bool = False  # ops: saved values released by a backward without retain_graph
     saves: str = ""  # ops: what backward reads: "input 1", "output", "input 0, output" ...
+    op: str = ""  # ops: the rule's key ("mul", "sub", "index"), whatever show_ops prints
+    members: tuple = ()  # a node standing for several ops (a folded run, a collapsed module): their ids
+    module: str | None = None  # ops: the path of the module call that made it ("0", "encoder.1")
+    index: str = ""  # indexing ops: the index, as written ("[0, 1:]")
+    value_mag: float | None = None  # tensors, with color_by: mean |value| (the heat colour's input)
+    grad_mag: float | None = None  # tensors, with color_by="grad": mean |gradient|
 
 
 @dataclass(frozen=True)
 class GraphEdge:
-    """``src -> dst``; ``kind`` is "normal" or "detach"; ``slot`` is the op input position."""
+    """``src -> dst``; ``kind`` is "normal" or "detach"; ``slot`` is the op input position;
+    ``label`` names the operand of a non-commutative op ("a", "exponent", "left"; see operands.py)."""
 
     src: str
     dst: str
     kind: str = "normal"
     slot: int | None = None
+    label: str = ""
 
 
 @dataclass
@@ -72,6 +83,8 @@ class GraphDescription:
     show_ops: str = "short"  # op labels: "short" (mul), "full" (MulBackward0), "both"
     # For the backward stepper: Node.seq / AccumulateGrad.seq -> the id of the node that shows it.
     walk_ids: dict = field(default_factory=dict, repr=False, compare=False)
+    # With modules=: module path -> its label ("Linear(5→8)"), parents before children.
+    modules: dict = field(default_factory=dict, repr=False, compare=False)
 
     def node(self, node_id: str) -> GraphNode:
         return self._index()[node_id]
@@ -95,7 +108,8 @@ class GraphDescription:
 
     @property
     def ops(self) -> list[GraphNode]:
-        return [n for n in self.nodes if n.kind == "op"]
+        """The op nodes in record order (a collapsed module counts as one op)."""
+        return [n for n in self.nodes if n.kind in ("op", "module")]
 
     def _index(self):
         cache = self.__dict__.get("_by_id")
@@ -129,8 +143,13 @@ class _Tensor:
         self.role = self.name = self.order = None
 
 
-def build(roots, book, *, max_nodes=None, show_ops="short", since=None) -> GraphDescription:
-    """The description of everything ``roots`` was computed from (see the module docstring)."""
+def build(roots, book, *, max_nodes=None, show_ops="short", since=None, tree=None,
+          magnitudes=False) -> GraphDescription:
+    """The description of everything ``roots`` was computed from (see the module docstring).
+
+    ``tree`` (a modules.ModuleTree) marks each op with its module call; ``magnitudes`` fills in
+    mean |value| and mean |grad| for the heat colours.
+    """
     if show_ops not in SHOW_OPS:
         raise ValueError(f"show_ops must be one of {SHOW_OPS}, not {show_ops!r}")
     ops, tensors, edges = _collect(roots, book)
@@ -140,7 +159,12 @@ def build(roots, book, *, max_nodes=None, show_ops="short", since=None) -> Graph
         if tensors[key].role in ("intermediate", "retained"):
             tensors[key].role = "output"
     _name_unnamed(ops, tensors)
-    desc = _describe(ops, tensors, edges, order, root_keys, show_ops)
+    desc = _describe(ops, tensors, edges, order, root_keys, show_ops,
+                     module_of=tree.path_of if tree is not None else (lambda node: None), magnitudes=magnitudes)
+    if tree is not None:
+        used = {op.module for op in desc.ops if op.module is not None}
+        desc.modules = {p: label for p, label in tree.labels.items()
+                        if any(u == p or u.startswith(p + ".") for u in used)}
     if since is not None or (max_nodes is not None and len(desc.nodes) > max_nodes):
         desc = fold(desc, max_nodes, since)
     return desc
@@ -289,7 +313,7 @@ def _name_unnamed(ops, tensors):
                 e.name = "leaf"
 
 
-def _describe(ops, tensors, edges, order, root_keys, show_ops):
+def _describe(ops, tensors, edges, order, root_keys, show_ops, module_of=lambda node: None, magnitudes=False):
     """Give ids in record order and turn the working entries into GraphNodes."""
     ranked = sorted(ops.values(), key=lambda n: n.seq)
     op_id = {id(n): f"op{i}" for i, n in enumerate(ranked)}
@@ -314,8 +338,10 @@ def _describe(ops, tensors, edges, order, root_keys, show_ops):
         saved = n.saved()
         slots = sorted(n.rule.input_names.index(name) for name in saved if name != "out")
         saves = ", ".join([f"input {k}" for k in slots] + (["output"] if "out" in saved else []))
+        key = n.params.get("key") if short in INDEXING and hasattr(n.params, "get") else None
         nodes.append(GraphNode(nid, "op", "op", label, detail=full, backward_order=order.get(n.seq),
-                               freed=n.released, saves=saves))
+                               freed=n.released, saves=saves, op=short, module=module_of(n),
+                               index=index_text(key) if key is not None else ""))
         walk_ids[n.seq] = nid
     for key, entry in sorted(tensors.items(), key=lambda kv: _id_sort(ids[kv[0]])):
         nid = ids[key]
@@ -323,13 +349,20 @@ def _describe(ops, tensors, edges, order, root_keys, show_ops):
         if isinstance(entry.node, tape.AccumulateGrad):
             step = order.get(entry.node.seq)
             walk_ids[entry.node.seq] = nid
+        mags = _magnitudes(entry) if magnitudes else (None, None)
         nodes.append(GraphNode(nid, "tensor", entry.role, entry.name, detail=_dtype_detail(entry),
                                shape=tuple(entry.shape) if entry.shape is not None else _scalar_shape(entry),
-                               value=_value_text(entry), grad=_grad_text(entry), backward_order=step))
+                               value=_value_text(entry), grad=_grad_text(entry), backward_order=step,
+                               value_mag=mags[0], grad_mag=mags[1]))
     nodes.sort(key=lambda n: _id_sort(n.id))
+    by_id = {n.id: n for n in nodes}
     out_edges = []
     for src, dst, kind, slot in edges:
-        out_edges.append(GraphEdge(ids[src], ids[dst], kind, slot))
+        label = ""
+        if slot is not None:
+            op = by_id[ids[dst]]
+            label = op.index or operand_label(op.op, slot, len(ops[dst[1]].edges))
+        out_edges.append(GraphEdge(ids[src], ids[dst], kind, slot, label))
     out_edges.sort(key=lambda e: (_id_sort(e.dst), -1 if e.slot is None else e.slot, _id_sort(e.src), e.kind))
     return GraphDescription(nodes, _dedupe(out_edges), [ids[k] for k in root_keys], 0, show_ops, walk_ids)
 
@@ -365,6 +398,24 @@ def _value_text(entry):
     return preview(entry.value)
 
 
+def _magnitudes(entry):
+    """Mean |value| and mean |.grad| (leaves and retained tensors), for the heat colours."""
+    t = entry.tensor
+    grad = None
+    if t is not None and entry.role not in ("constant", "detached") and (t.grad_fn is None or t.retains_grad):
+        grad = t.grad
+    return _mean_abs(entry.value), _mean_abs(grad)
+
+
+def _mean_abs(value):
+    if value is None:
+        return None
+    arr = np.asarray(getattr(value, "array", value))
+    if arr.size == 0 or arr.dtype.kind not in "fiuc":
+        return None
+    return float(np.abs(arr).mean())
+
+
 def _grad_text(entry):
     """The ``.grad`` a learner would see: leaves and retained tensors; others can hold none."""
     t = entry.tensor
@@ -386,7 +437,7 @@ def fold(desc: GraphDescription, max_nodes=None, since=None) -> GraphDescription
     budget = max(int(max_nodes), 4) - 1 if max_nodes is not None else float("inf")  # room for the summary
     by_id = {n.id: n for n in desc.nodes}
     seq_of = {nid: seq for seq, nid in desc.walk_ids.items() if by_id.get(nid) is not None
-              and by_id[nid].kind == "op"}
+              and by_id[nid].kind in ("op", "module")}
     inputs, output = {}, {}
     for e in desc.edges:
         if e.slot is not None:
@@ -394,7 +445,7 @@ def fold(desc: GraphDescription, max_nodes=None, since=None) -> GraphDescription
         elif e.kind == "normal" and by_id[e.src].kind == "op":
             output[e.src] = e.dst
     keep = set(desc.roots)
-    ops_newest_first = sorted(desc.ops, key=lambda n: _id_sort(n.id), reverse=True)
+    ops_newest_first = desc.ops[::-1]  # nodes are in record order
     for op in ops_newest_first:
         if since is not None and seq_of[op.id] < since:
             break  # record order: every op after this one is older still
@@ -403,9 +454,10 @@ def fold(desc: GraphDescription, max_nodes=None, since=None) -> GraphDescription
         if len(keep | need) > budget:
             break
         keep |= need
-    hidden_ops = [n for n in desc.ops if n.id not in keep]
-    if not hidden_ops:
+    hidden_nodes = [n for n in desc.ops if n.id not in keep]
+    if not hidden_nodes:
         return desc
+    hidden_ops = [n for n in hidden_nodes for _ in (n.members or (n,))]  # a folded run hides all its ops
     hidden_tensors = [n for n in desc.nodes if n.kind == "tensor" and n.id not in keep]
     kinds = Counter(n.detail for n in hidden_ops).most_common(3)
     summary = GraphNode(
@@ -427,5 +479,5 @@ def fold(desc: GraphDescription, max_nodes=None, since=None) -> GraphDescription
                 edges.append(folded)
     walk_ids = {seq: (nid if nid in keep else "fold0") for seq, nid in desc.walk_ids.items()}
     nodes = [summary] + [n for n in desc.nodes if n.id in keep]
-    return GraphDescription(nodes, edges, desc.roots, len(hidden_ops), desc.show_ops, walk_ids)
+    return GraphDescription(nodes, edges, desc.roots, len(hidden_ops), desc.show_ops, walk_ids, desc.modules)
 

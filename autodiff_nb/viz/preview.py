@@ -40,6 +40,12 @@ def preview(value, max_items: int = MAX_ITEMS) -> str:
         # A matrix's rows would not fit on a node or in a table cell: its shape and a few entries do.
         flat = arr.reshape(-1)
         return f"{shape_text(arr.shape)} [{number(flat[0])}, {number(flat[1])}, …, {number(flat[-1])}]"
+    if arr.ndim == 1:
+        # The same text as array2string below, without its cost: drawings preview hundreds of vectors.
+        items = arr.tolist()
+        if len(items) > max_items:
+            items = items[:2] + [None] + items[-2:]
+        return "[" + ", ".join("…" if v is None else number(v) for v in items) + "]"
     text = np.array2string(arr, separator=", ", threshold=max_items, edgeitems=2,
                            formatter={"all": number}, max_line_width=10**9)
     return " ".join(text.replace("...", "…").split())

@@ -34,6 +34,7 @@ class Step:
     grad_in: np.ndarray
     sent: dict = field(default_factory=dict)  # input slot -> gradient array
     record: object = None  # the tape.Node (None for AccumulateGrad): its rule and saved inputs
+    seq: int | None = None  # the Node's / AccumulateGrad's seq: a drawing's walk_ids finds its node
 
 
 @dataclass
@@ -90,7 +91,7 @@ def _step(number, node, grad_in, sent, desc, live):
                 node_id = rid
     record = node if isinstance(node, tape.Node) else None
     sent = {slot: _copy(g) for slot, _, g in sent}
-    return Step(number, node_id or "fold0", node.name(), _copy(grad_in), sent, record)
+    return Step(number, node_id or "fold0", node.name(), _copy(grad_in), sent, record, node.seq)
 
 
 def _hooked_label(step, desc):
@@ -112,27 +113,47 @@ class StepState:
     """What the picture shows after the first ``k`` steps: the view is a function of this alone.
 
     An intermediate tensor shows the gradient that has reached it so far (it is complete once its
-    own op's step is done); a leaf shows its ``.grad`` only from the step that writes it.
+    own op's step is done); a leaf shows its ``.grad`` only from the step that writes it. A node
+    that stands for several ops (a folded run, a collapsed module) is current for each of their
+    steps; ``position`` then says which one: (4, 10) for "mul 4 of 10".
     """
 
     def __init__(self, run: BackwardRun, desc, k: int):
         self.k = k
         self.done = run.steps[:k]
-        visible = {n.id for n in desc.nodes}
-        current = self.done[-1].node_id if self.done else None
-        # A step inside the folded part of a big graph lights up the summary node.
-        self.current = current if current is None or current in visible else "fold0"
+        by_id = {n.id: n for n in desc.nodes}
+
+        def drawn(step):
+            # A step inside the folded part of a big graph lights up the summary node.
+            nid = desc.walk_ids.get(step.seq, step.node_id)
+            return nid if nid in by_id else "fold0"
+
+        self.done_ids = {drawn(s) for s in self.done}
+        self.current = drawn(self.done[-1]) if self.done else None
+        members = by_id[self.current].members if self.current in by_id else ()
+        last = self.done[-1].node_id if self.done else None
+        self.position = (members.index(last) + 1, len(members)) if last in members else None
         self.grads = {}  # tensor node id -> gradient array
         self.edge_grads = {}  # (op id, slot) -> gradient sent along that edge
         outputs = {e.src: e.dst for e in desc.edges if e.slot is None and e.kind == "normal"}
         sources = {(e.dst, e.slot): e.src for e in desc.edges if e.slot is not None}
         leaves = {n.id for n in desc.nodes if n.role == "leaf"}
+        current_edges = set()
         for step in self.done:
-            tensor_id = outputs.get(step.node_id, step.node_id)  # an op shows on its output tensor
-            self.grads[tensor_id] = step.grad_in
+            nid = drawn(step)
+            group = by_id[nid].members if nid in by_id else ()
+            # A group's output gets the gradient of its last op; its input edges are its first op's.
+            if not group or step.node_id == group[-1]:
+                self.grads[outputs.get(nid, nid)] = step.grad_in  # an op shows on its output tensor
+            if group and step.node_id != group[0]:
+                continue
             for slot, g in step.sent.items():
-                self.edge_grads[(step.node_id, slot)] = g
-                src = sources.get((step.node_id, slot))
-                if src is not None and src not in leaves:
+                if (nid, slot) not in sources:
+                    continue
+                self.edge_grads[(nid, slot)] = g
+                src = sources[(nid, slot)]
+                if src not in leaves:
                     self.grads[src] = g if src not in self.grads else self.grads[src] + g
-        self.current_edges = {(self.current, s) for s in self.done[-1].sent} if self.done else set()
+                if step is self.done[-1]:
+                    current_edges.add((nid, slot))
+        self.current_edges = current_edges

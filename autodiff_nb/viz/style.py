@@ -57,3 +57,16 @@ CURRENT_EDGE = {"penwidth": "2.2"}
 CURRENT_NODE_PEN = "3"
 VALUE_SIZE = "10"
 SMALL_SIZE = "9"
+EDGE_LABEL = {"fontsize": "9", "fontcolor": "#546e7a"}  # operand names: "a", "b", "exponent", "[0]"
+CLUSTER = {"style": "rounded,dashed", "color": "#90a4ae", "fontname": FONT, "fontsize": "10",
+           "fontcolor": "#37474f", "labeljust": "l", "margin": "8"}
+MODULE = Look("#ede7f6", "#5e35b1", "module (collapse=True): its ops and parameters as one box")
+# Heat colours, light to dark, so black text stays readable on every shade (ColorBrewer YlOrRd, PuBu).
+HEAT = {"grad": ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#f7774a"],
+        "value": ["#f1eef6", "#d0d1e6", "#a6bddb", "#74a9cf", "#3690c0", "#0570b0"]}
+HEAT_ZERO = "#ffffff"  # exactly zero: white, and the legend says so
+# Layout: how wide a drawing may be before it turns top to bottom, and when a long chain wraps.
+# 720 pt is a 960 px notebook column at natural size (1 pt = 4/3 px), where 9 pt text is 12 px.
+WIDE = 720
+TALL = 1400  # points of a top-to-bottom drawing before its chain wraps into rows
+ROW = 700  # points of one wrapped row

@@ -18,16 +18,14 @@ import traitlets
 
 from . import markup
 from .dot import to_digraph
-from .drawing import roots_and_names
+from .drawing import full_description, roots_and_names, shrink
 from .explain import TapeTable, seed_header, step_texts, tape_rows
-from .graph import build, fold
 from .keywords import check_keywords
-from .names import NameBook
 from .render import RendererMissing, render
 from .steps import StepState, backward_steps, hooks_note
 
 
-_OPTIONS = ["tensor", "names", "gradient", "max_nodes", "show_ops", "interval"]
+_OPTIONS = ["tensor", "names", "gradient", "max_nodes", "show_ops", "interval", "repeats", "modules", "collapse"]
 
 
 def _public_traits():
@@ -47,20 +45,23 @@ class GraphWidget(widgets.VBox):
     shapes = traitlets.Bool(True)
 
     def __init__(self, tensor, names=None, *, gradient=None, max_nodes=200, show_ops="short", interval=1200,
-                 **kwargs):
+                 repeats="fold", modules=None, collapse=False, **kwargs):
         # The rest are traits: ours (values=False ...) and the box's (layout=...). Anything else
         # would only be a warning from traitlets, so a misspelled option would silently do nothing.
         check_keywords("GraphWidget", kwargs, _OPTIONS + _public_traits())
         start = kwargs.pop("step", 0)  # a step is only valid once the walk has run
         (tensor,), names = roots_and_names([tensor], names, "GraphWidget")
         super().__init__(**kwargs)
-        self._full = build([tensor], NameBook.from_caller(names, [tensor]), show_ops=show_ops)
-        self._drawn = fold(self._full, max_nodes) if len(self._full.nodes) > max_nodes else self._full
+        # _full: every op (the walk and the words read it); _drawn: what the picture shows (runs of
+        # repeats folded, modules collapsed); _listed: the tape table's rows (every op, unless huge).
+        self._full, tree = full_description([tensor], names, show_ops=show_ops, modules=modules)
+        self._drawn = shrink(self._full, tree, max_nodes=max_nodes, repeats=repeats, collapse=collapse)
+        self._listed = shrink(self._full, tree, max_nodes=max_nodes, repeats="show")
         self._run = backward_steps([tensor], self._full, None if gradient is None else [gradient])
         self._texts = step_texts(self._run, self._full)
         self._header = seed_header(self._run, self._full)
         self._hooks_note = hooks_note(self._run)
-        self._table = TapeTable(tape_rows(self._drawn), self._drawn.hidden_ops)
+        self._table = TapeTable(tape_rows(self._listed), self._listed.hidden_ops)
         self._svg_cache = {}
         self._build_view(interval)
         self.step = start
@@ -102,8 +103,15 @@ class GraphWidget(widgets.VBox):
         if k == 0:
             return [f"Step 0 of {n}: the forward pass, as recorded on the tape.",
                     f"Step forward to walk it backwards: {self._header}."] + note
-        text = self._texts[k - 1]
-        return [f"Step {k} of {n}: {text.line}"] + ([text.where] if text.where else []) + note
+        text, step = self._texts[k - 1], self._run.steps[k - 1]
+        where = [text.where] if text.where else []
+        drawn = self._drawn.walk_ids.get(step.seq)
+        group = self._drawn.node(drawn).members if drawn in self._drawn._index() else ()
+        if step.node_id in group:  # the picture shows one node for the whole run (or module)
+            node = self._drawn.node(drawn)
+            where.append(f"{node.op or node.label} {group.index(step.node_id) + 1} of {len(group)} "
+                         f"in the node {node.label}")
+        return [f"Step {k} of {n}: {text.line}"] + where + note
 
     # ------------------------------------------------------------------ the view
     def _build_view(self, interval):
@@ -125,10 +133,11 @@ class GraphWidget(widgets.VBox):
             widgets.link((button, "value"), (self, name))
             toggles.append(button)
         # Drawings run left to right and get wide, so the picture has the full width and the
-        # explanation and the tape sit under it; each scrolls on its own when it must.
-        self._picture = widgets.HTML(layout=widgets.Layout(overflow="auto", width="100%"))
+        # explanation and the tape sit under it; each scrolls on its own when it must. No side
+        # margins: ipywidgets gives an HTML widget 2 px each side, which made 100% overflow its box.
+        self._picture = widgets.HTML(layout=widgets.Layout(overflow="auto", width="100%", margin="0"))
         self._panel = widgets.HTML(layout=widgets.Layout(margin="4px 0"))
-        self._tape = widgets.HTML(layout=widgets.Layout(overflow="auto", width="100%"))
+        self._tape = widgets.HTML(layout=widgets.Layout(overflow="auto", width="100%", margin="0"))
         self.children = [
             widgets.HBox([self._play, self._back, self._forward, self._slider]),
             widgets.HBox(toggles),
@@ -140,8 +149,8 @@ class GraphWidget(widgets.VBox):
     def _refresh(self, _change=None):
         self._picture.value = self._svg()
         self._panel.value = markup.paragraphs(self._explanation_lines(), bold_first=True)
-        state = StepState(self._run, self._drawn, self.step)
-        self._tape.value = self._table.to_html(highlight_node=state.current)
+        step = self._run.steps[self.step - 1] if self.step else None
+        self._tape.value = self._table.to_html(highlight_node=self._listed.walk_ids.get(step.seq) if step else None)
 
     def _svg(self):
         key = (self.step, self.values, self.grads, self.shapes)
