@@ -99,6 +99,8 @@ def test_in_place_on_a_leaf_that_requires_grad(change, view):
     assert first == (f"a {'view of a ' if view else ''}leaf Variable that requires grad is being used in an "
                      "in-place operation.")
     assert "torch.no_grad()" in help_line and "w -= lr * w.grad" in help_line
+    # w = w - ... is no fix: w becomes a non-leaf, and its .grad is never filled again
+    assert "w = w" not in help_line and "new tensor" not in help_line
     assert w.tolist() == [1., 2.] and w.is_leaf
     (w * w).sum().backward()
     with torch.no_grad():
