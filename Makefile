@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml tools/lab/overrides.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch is the reference the tests compare against; 2.13.0 is a CPU wheel (never a CUDA build).
-	$(BIN)/python -m pip install -q -e '.[test,bench]' 'torch==2.13.0'
+	# teacher: nbgrader, for the student edition (chapters DIR --student) and its tests.
+	$(BIN)/python -m pip install -q -e '.[test,bench,teacher]' 'torch==2.13.0'
 	# JupyterLab without news or update pop-ups.
 	mkdir -p $(LAB_SETTINGS) && cp tools/lab/overrides.json $(LAB_SETTINGS)/overrides.json
 	touch $(STAMP)

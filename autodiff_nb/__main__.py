@@ -1,7 +1,9 @@
 """Command line: ``python -m autodiff_nb chapters DIR`` and ``python -m autodiff_nb nbval-sanitize``.
 
 ``chapters DIR`` copies the chapter notebooks into DIR, so a student gets them without cloning the
-repository; it never overwrites a file unless given ``--force``. An installed wheel carries them in
+repository; it never overwrites a file unless given ``--force``. ``chapters DIR --student`` writes the
+student edition instead: the answers of the exercises replaced by nbgrader's stubs, every output
+cleared (``autodiff_nb.student``; it needs the ``teacher`` extra, nbgrader). An installed wheel carries them in
 ``autodiff_nb/data/chapters/`` (setup.py copies them in at build time). An editable install
 (``pip install -e .``) carries no copy: the package then lives in a checkout, and the notebooks are the
 checkout's top-level ``chapters/`` folder, next to ``pyproject.toml``.
@@ -46,10 +48,19 @@ def shipped_chapters():
     return []
 
 
-def copy_chapters(destination: Path, force: bool = False, out=None, err=None) -> int:
-    """Copy every shipped chapter into ``destination``; return the exit status."""
+def copy_chapters(destination: Path, force: bool = False, out=None, err=None, student: bool = False) -> int:
+    """Copy every shipped chapter into ``destination`` (``student``: their student editions); return
+    the exit status."""
     out = out or sys.stdout
     err = err or sys.stderr
+    if student:
+        from .student import NbgraderMissing, require_nbgrader
+
+        try:
+            require_nbgrader()
+        except NbgraderMissing as error:
+            print(f"error: --student: {error}\nNothing was written.", file=err)
+            return 1
     chapters = shipped_chapters()
     if not chapters:
         looked = "\n".join(f"  {folder}" for folder in chapter_folders())
@@ -72,11 +83,26 @@ def copy_chapters(destination: Path, force: bool = False, out=None, err=None) ->
     for chapter in chapters:
         target = destination / chapter.name
         verb = "replaced" if target.exists() else "copied"
+        if student:
+            verb = "replaced" if target.exists() else "wrote"
+            target.write_text(_student_text(chapter), encoding="utf-8")
+            print(f"{verb} {target} (student edition)", file=out)
+            continue
         target.write_bytes(chapter.read_bytes())
         print(f"{verb} {target}", file=out)
     print(f"\n{len(chapters)} chapter notebook{'s' * (len(chapters) != 1)} in {destination}. "
           f"Open them with:  jupyter lab {destination}", file=out)
     return 0
+
+
+def _student_text(chapter) -> str:
+    """The student edition of one chapter notebook, as the text of an .ipynb file."""
+    import nbformat
+
+    from .student import student_edition
+
+    edition, _ = student_edition(nbformat.reads(chapter.read_text(encoding="utf-8"), as_version=4))
+    return nbformat.writes(edition) + "\n"
 
 
 def sanitize_file_path() -> Path:
@@ -97,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Copy the chapter notebooks shipped with the package into DIR (created if needed).")
     chapters.add_argument("directory", metavar="DIR", type=Path, help="folder to copy the notebooks into")
     chapters.add_argument("--force", action="store_true", help="replace notebooks that already exist in DIR")
+    chapters.add_argument("--student", action="store_true",
+                          help="write the student edition: answers replaced by nbgrader's stubs, outputs "
+                               "cleared (needs nbgrader: pip install 'autodiff_nb[teacher]')")
     commands.add_parser(
         "nbval-sanitize", help="print the path of the nbval sanitize file shipped with the package",
         description="Print the path of the shipped nbval sanitize file, for "
@@ -112,7 +141,7 @@ def main(argv=None) -> int:
         return 2
     args = parser.parse_args(argv)
     if args.command == "chapters":
-        return copy_chapters(args.directory, force=args.force)
+        return copy_chapters(args.directory, force=args.force, student=args.student)
     if args.command == "nbval-sanitize":
         try:
             print(sanitize_file_path())

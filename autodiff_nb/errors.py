@@ -92,8 +92,7 @@ def inplace_on_leaf(view=False) -> RuntimeError:
     return RuntimeError(
         f"a {'view of a ' if view else ''}leaf Variable that requires grad is being used in an in-place "
         "operation.\n"
-        "Update parameters inside `with torch.no_grad():` (e.g. w -= lr * w.grad), or write "
-        "w = w + ... to make a new tensor."
+        "Update it inside `with torch.no_grad():` (w -= lr * w.grad): w stays the leaf backward() fills."
     )
 
 
