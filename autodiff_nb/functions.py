@@ -285,8 +285,8 @@ def mm(a, b):
     if a.array.ndim != 2 or b.array.ndim != 2:
         raise RuntimeError(f"self must be a matrix\nmm: shapes {tuple(a.shape)} and {tuple(b.shape)}; "
                            "mm takes two matrices (use matmul for other shapes).")
+    _check_inner("mm", a, b, a.array.shape[1], b.array.shape[0])  # PyTorch checks shapes before dtypes
     _check_same_dtype_mm(a, b)
-    _check_inner("mm", a, b, a.array.shape[1], b.array.shape[0])
     return apply(RULES["mm"], a, b)
 
 
@@ -315,8 +315,12 @@ def matmul(a, b):
     _check_batched_matmul(a, b)
     _check_batched_dtypes(a, b)
     # PyTorch's batched matmul ends in a view of an mm/bmm result (UnsafeViewBackward0), except
-    # matrix @ batch with a matrix that needs a gradient: that result is transposed back and copied.
-    name = "CloneBackward0" if a.ndim == 2 and a.requires_grad else "UnsafeViewBackward0"
+    # matrix @ batch with a matrix that needs a gradient: that result is transposed back, and copied
+    # unless the transpose is already in row order (one row or one column, or empty).
+    name = "UnsafeViewBackward0"
+    if na == 2 and a.requires_grad:
+        in_row_order = a.array.shape[0] == 1 or b.array.shape[-1] == 1 or 0 in b.array.shape[:-2]
+        name = "TransposeBackward0" if in_row_order or a.array.shape[0] == 0 else "CloneBackward0"
     return apply(RULES["matmul"], a, b, name=name)
 
 
@@ -364,6 +368,8 @@ def _check_batched_dtypes(a, b):
         (_check_same_dtype_mv if b.ndim == 1 else _check_same_dtype_mm)(a, b)
     if b.ndim >= 3 and a.ndim == 2 and a.requires_grad:
         _check_same_dtype_mm(b, a)  # PyTorch runs it transposed: b's rows times a
+    if b.ndim >= 3 and a.ndim == 1 and a.requires_grad:
+        _check_same_dtype_mv(b, a)  # and a vector as bᵀ times it
     raise _mixed_dtypes(f"expected scalar type {dtypes.type_word(a.dtype)} but found {dtypes.type_word(b.dtype)}",
                         a, b)
 

@@ -345,3 +345,22 @@ def test_vector_norms_and_their_gradients_as_in_pytorch(torch, p, dims):
 def test_vector_norm_gradients_against_central_differences(p):
     x = ad.tensor(np.random.default_rng(3).normal(size=(2, 3)), dtype=ad.float64, requires_grad=True)
     assert ad.autograd.gradcheck(lambda t: t.norm(p=p, dim=1), (x,))
+
+
+@pytest.mark.parametrize("shapes", ["(1, 3), (4, 3, 3)", "(2, 3), (4, 3, 1)", "(1, 3), (1, 3, 3)", "(2, 3), (1, 3, 3)",
+                                    "(2, 3), (5, 4, 3, 2)", "(1, 3), (5, 4, 3, 2)", "(2, 3), (4, 3, 0)", "(0, 3), (4, 3, 2)"])
+def test_matrix_at_batch_grad_fn_as_in_pytorch(torch, shapes):
+    """matrix @ batch is (bᵀ aᵀ)ᵀ in PyTorch: TransposeBackward0, or CloneBackward0 when the transpose needs a copy."""
+    a, b = shapes.split("), ")
+    same(torch, f"a = t.ones{a}), requires_grad=True); y = a @ t.ones{b}; y.sum().backward(); out = (y, a.grad)")
+
+
+@pytest.mark.parametrize("code", [
+    "out = t.ones(3, requires_grad=True) @ t.ones(2, 3, 2, dtype=t.float64)",
+    "out = t.ones(1, 2) @ t.ones(3, 2, dtype=t.float64)", "out = t.mm(t.ones(1, 2), t.ones(3, 2, dtype=t.float64))",
+    "out = t.ones(2, 2, requires_grad=True) @ t.ones(4, 3, 2, dtype=t.float64)",
+    "out = t.ones(3, dtype=t.float64) @ t.ones(2, 3, 2, requires_grad=True)",
+])
+def test_matmul_checks_in_pytorchs_order(torch, code):
+    """Shapes before dtypes in mm; a vector or matrix @ batch that needs a gradient runs transposed (addmv, mm)."""
+    same(torch, code)

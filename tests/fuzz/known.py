@@ -58,16 +58,12 @@ KNOWN: list[Known] = [
           "operand (as the engine does), the vectorised loop (16 or more float32 elements) and the "
           "mixed-dtype loop the second"),
     # ------------------------------------------------------------------ the matmul family
-    Known(("matmul", "numpy"), "mixed dtypes in @ / matmul / mm / mv / dot: PyTorch refuses (\"expected m1 "
-          "and m2 to have the same dtype\", \"addmv ...\", \"dot : ...\"), the engine promotes or words it "
-          "differently", "the matmul family",
+    Known(("matmul", "numpy"), "an integer vector @ a float batch that requires grad: PyTorch's message is "
+          "addmv's (\"addmv input tensors must have the same dtype\"), the engine's bmm's (\"expected scalar type\")",
+          "the matmul family",
           lambda d: d.has(torch="same dtype") or d.has("message", engine="expected m1 and m2 to have the same dtype")
           or d.has("raise", torch="no raise", engine="expected m1 and m2"),
-          example="matmul:162"),
-    Known(("matmul",), "(n, k) @ (b, k, m): the result's grad_fn is CloneBackward0, PyTorch's "
-          "TransposeBackward0", "the matmul family",
-          lambda d: d.only_grad_fn(("TransposeBackward0", "CloneBackward0")),
-          example="matmul:40"),
+          example="matmul:283"),
     # ------------------------------------------------------------------ indexing and item assignment
     Known(("indexing",), "h[:] = value (the whole tensor): grad_fn is CopySlices; PyTorch's is "
           "FillBackward3 (a number) or CopyBackwards (a tensor)", "indexing and item assignment",
