@@ -84,6 +84,14 @@ def _refusing_numpy(function):
     return method
 
 
+def __rtruediv__(self, other):
+    """``ndarray / tensor`` is PyTorch's ``tensor.reciprocal() * ndarray``: the reciprocal in the
+    tensor's dtype, then numpy multiplies (refused when the tensor requires grad)."""
+    if type(other) is np.ndarray:
+        return fn.reciprocal(self) * other
+    return fn.div(other, self)
+
+
 def _reflected(function):
     def method(self, other):
         return function(other, self)
@@ -117,8 +125,9 @@ def _to(target):
 METHODS = {
     "backward": backward, "__add__": __add__, "__radd__": __radd__, "__sub__": __sub__, "__mul__": __mul__,
     "__rmul__": __rmul__, "__truediv__": __truediv__,
-    "__rsub__": _refusing_numpy(fn.sub), "__rtruediv__": _reflected(fn.div), "__rfloordiv__": _reflected(fn.floor_divide),
-    "__rpow__": _reflected(fn.pow), "__rmatmul__": _tensor_operand(_refusing_numpy(fn.matmul)),
+    "__rsub__": _refusing_numpy(fn.sub), "__rtruediv__": __rtruediv__,
+    "__rfloordiv__": _refusing_numpy(fn.floor_divide),
+    "__rpow__": _refusing_numpy(fn.pow), "__rmatmul__": _tensor_operand(_refusing_numpy(fn.matmul)),
     "__neg__": fn.neg, "__pos__": lambda self: self, "__getitem__": fn.index, "__setitem__": inplace.setitem,
     "__floordiv__": _with_numpy(fn.floor_divide, np.floor_divide), "__pow__": _with_numpy(fn.pow, np.power),
     "__matmul__": _tensor_operand(_with_numpy(fn.matmul, np.matmul)), "__abs__": fn.abs,

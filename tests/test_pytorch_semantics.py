@@ -364,3 +364,16 @@ def test_matrix_at_batch_grad_fn_as_in_pytorch(torch, shapes):
 def test_matmul_checks_in_pytorchs_order(torch, code):
     """Shapes before dtypes in mm; a vector or matrix @ batch that needs a gradient runs transposed (addmv, mm)."""
     same(torch, code)
+
+
+@pytest.mark.parametrize("code", [
+    "import numpy as np; out = np.array([[-1, -1, 5], [-2, -2, 3]], dtype=np.int32) / t.tensor([[2., 2., -.5], [1., 3., -2.]])",
+    "import numpy as np; out = np.array([1., 2.]) / t.tensor([2., 3.], requires_grad=True)",
+    "import numpy as np; out = np.array([1., 2.]) / t.tensor([2, 3])",
+    "import numpy as np; out = np.array([1., 2.]) ** t.tensor([2., 3.])",
+    "import numpy as np; out = np.array([1., 2.]) // t.tensor([2., 3.])", "out = 2 ** t.tensor([2., 3.])",
+    "out = 7 // t.tensor([2., 3.])", "out = 1 / t.tensor([2., 3.])",
+])
+def test_ndarray_on_the_left_as_in_pytorch(torch, code):
+    """ndarray / tensor is tensor.reciprocal() * ndarray through numpy; ** and // have no ndarray form."""
+    same(torch, code)

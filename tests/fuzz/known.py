@@ -124,17 +124,6 @@ KNOWN: list[Known] = [
           "tensor is int32 in PyTorch, int64 here; int tensor ** np.bool_(True) is float32 in PyTorch)",
           "dtype promotion", lambda d: "np." in d.source,
           example="promotion:21"),
-    # ------------------------------------------------------------------ numpy interop
-    Known(("numpy",), "ndarray op tensor where the tensor requires grad (a / t): PyTorch goes through "
-          "numpy and raises \"Can't call numpy() on Tensor that requires grad\"; the engine returns a tensor",
-          "numpy interop",
-          lambda d: d.has("raise", engine="no raise") and (
-              d.has(torch="unsupported operand") or d.has(torch="Concatenation operation")
-              or d.has(torch="Can't call numpy()")),
-          example="numpy:1"),
-    Known(("numpy",), "ndarray on the left of / * + -: PyTorch's result has numpy's dtype (float64) and "
-          "rounding; the engine's is float32", "numpy interop", lambda d: d.only("dtype", "values"),
-          example="numpy:51"),
 ]
 
 
