@@ -80,6 +80,8 @@ def as_tensor_arg(x):
     t = type(x)
     if t is Tensor or t is builtins.float or t is builtins.int or t is builtins.bool:
         return x
+    if isinstance(x, np.bool_):
+        return float(x)  # PyTorch reads a numpy bool as a float number: int tensor + np.True_ is float32
     if isinstance(x, np.generic):
         return x.item()  # PyTorch treats numpy scalars as Python numbers (np.float64 subclasses float)
     if isinstance(x, (Tensor, builtins.int, builtins.float)):

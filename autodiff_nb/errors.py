@@ -160,7 +160,7 @@ def nonleaf_grad_warning(tensor) -> str:
     )
 
 
-def _python_type(value) -> str:
+def python_type(value) -> str:
     t = type(value)
     return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
 
@@ -168,11 +168,11 @@ def _python_type(value) -> str:
 def not_a_tensor(op: str, name: str, position: int, value) -> TypeError:
     """PyTorch's argument parser refusing a number, a list or an array where a tensor is needed."""
     return TypeError(
-        f"{op}(): argument '{name}' ({'position ' + str(position)}) must be Tensor, not {_python_type(value)}\n"
+        f"{op}(): argument '{name}' ({'position ' + str(position)}) must be Tensor, not {python_type(value)}\n"
         f"{op} takes tensors: wrap the value with torch.tensor(...), or use * to multiply by a number.")
 
 
 def not_bool(op: str, name: str, value) -> TypeError:
     """PyTorch's argument parser refusing a flag that is not True or False (keepdim=1)."""
-    return TypeError(f"{op}(): argument '{name}' must be bool, not {_python_type(value)}\n"
+    return TypeError(f"{op}(): argument '{name}' must be bool, not {python_type(value)}\n"
                      f"Pass {name}=True or {name}=False.")

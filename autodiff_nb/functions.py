@@ -188,8 +188,11 @@ clip = clamp
 
 
 def where(condition, a, b):
-    cond = as_tensor_arg(condition)
-    cond = cond if isinstance(cond, Tensor) else Tensor._from_array(np.asarray(cond))
+    if not isinstance(condition, Tensor):
+        got = ", ".join("Tensor" if isinstance(v, Tensor) else errors.python_type(v) for v in (condition, a, b))
+        raise TypeError(f"where() received an invalid combination of arguments - got ({got}), but expected one "
+                        "of:\nThe condition must be a bool tensor: torch.where(x > 0, a, b), or torch.tensor(cond).")
+    cond = condition
     if cond.dtype is not dtypes.bool:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{dtypes.type_word(cond.dtype)}\nMake the condition a comparison, e.g. "
@@ -850,8 +853,13 @@ class TensorMath:
     ``create_graph`` a backward pass computed with these is itself recorded."""
 
     records = True
-    exp, log, sin, cos, sign, matmul, reshape, permute, expand, where = (
-        staticmethod(f) for f in (exp, log, sin, cos, sign, matmul, reshape, permute, expand, where))
+    exp, log, sin, cos, sign, matmul, reshape, permute, expand = (
+        staticmethod(f) for f in (exp, log, sin, cos, sign, matmul, reshape, permute, expand))
+
+    @staticmethod
+    def where(mask, a, b):
+        """A VJP's mask may be a plain array (saved with the op); the public where takes tensors only."""
+        return where(mask if isinstance(mask, Tensor) else Tensor._from_array(np.asarray(mask)), a, b)
 
     @staticmethod
     def sum(x, dims, keepdim):
@@ -886,7 +894,7 @@ class TensorMath:
         stays on the graph with a zero derivative, as PyTorch's threshold_backward for relu, so a
         gradient of relu's gradient is zeros rather than an error. Zeros by fill: source * 0 is nan at inf."""
         zeros = 0.0 if source is None else apply(RULES["fill"], source, value=0)
-        out = where(mask, g, zeros)
+        out = TensorMath.where(mask, g, zeros)
         return out if name is None else TensorMath.named(out, name)
 
     @staticmethod

@@ -377,3 +377,17 @@ def test_matmul_checks_in_pytorchs_order(torch, code):
 def test_ndarray_on_the_left_as_in_pytorch(torch, code):
     """ndarray / tensor is tensor.reciprocal() * ndarray through numpy; ** and // have no ndarray form."""
     same(torch, code)
+
+
+@pytest.mark.parametrize("code", [
+    "import numpy as np; out = t.where(np.bool_(True), np.bool_(True), t.tensor([True, False]))",
+    "out = t.where(True, t.tensor([1., 2.]), 0.)", "out = t.where([True, False], t.tensor([1., 2.]), t.tensor(0.))",
+    "import numpy as np; out = t.where(np.array([True, False]), t.tensor([1., 2.]), t.tensor(0.))",
+    "import numpy as np; out = t.sub(t.tensor(-3), np.bool_(True))", "import numpy as np; out = t.tensor([1]) + np.bool_(True)",
+    "import numpy as np; out = t.tensor([2], dtype=t.int32) ** np.bool_(True)",
+    "import numpy as np; out = np.bool_(True) - t.tensor([2, 0])", "import numpy as np; out = t.tensor([True]) * np.bool_(True)",
+    "x = t.tensor([-1., 2.], requires_grad=True); g, = t.autograd.grad(t.relu(x).sum(), x, create_graph=True); out = g",
+])
+def test_where_conditions_and_numpy_bools_as_in_pytorch(torch, code):
+    """torch.where's condition is a tensor; a numpy bool operand counts as a float number."""
+    same(torch, code)

@@ -115,15 +115,6 @@ KNOWN: list[Known] = [
           lambda d: d.has("grad.values") and d.has("grad_fn", torch="AsStridedBackward0")
           and d.only("grad.values", "grad_fn", "repr"),
           example="views:14"),
-    # ------------------------------------------------------------------ dtype promotion
-    Known(("promotion",), "torch.maximum / torch.where with a Python number: PyTorch refuses with a "
-          "TypeError, the engine accepts it", "dtype promotion",
-          lambda d: d.has("raise", torch="maximum(): argument") or d.has("raise", torch="where() received"),
-          example="promotion:37"),
-    Known(("promotion",), "numpy scalars as operands give another result dtype (np.int32(3) ** int32 "
-          "tensor is int32 in PyTorch, int64 here; int tensor ** np.bool_(True) is float32 in PyTorch)",
-          "dtype promotion", lambda d: "np." in d.source,
-          example="promotion:21"),
 ]
 
 
