@@ -59,7 +59,8 @@ class Node:
         for x in inputs:
             if isinstance(x, Tensor):
                 # where its gradient goes: the node that made it, a leaf's sink, or None for a constant
-                edges.append(x.grad_fn if x.grad_fn is not None else edge_to(x))
+                made_by = x.grad_fn  # a view whose base changed in place gets its new one here
+                edges.append(made_by if made_by is not None else edge_to(x))
                 versions.append(0 if x._counter is None else x._counter[0])  # checked at backward
             else:  # a Python number
                 edges.append(None)
