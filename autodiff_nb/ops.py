@@ -87,7 +87,7 @@ def apply(rule, *inputs, name=None, **params):
     for x in inputs:
         if isinstance(x, Tensor):
             arrays.append(x.array)
-            wants_grad = wants_grad or x.requires_grad
+            wants_grad = wants_grad or x._requires_grad or (x._view is not None and x.requires_grad)
             promotes = promotes or (dtype is not None and x.array.dtype != dtype)
             dtype = x.array.dtype
         else:
