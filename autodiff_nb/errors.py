@@ -23,7 +23,10 @@ def backward_twice(node_name: str) -> RuntimeError:
 
 
 def forward_name(node_name: str) -> str:
-    # PyTorch names the op that made a tensor by its forward name: MulBackward0 -> Mul
+    # PyTorch names the op that made a tensor by its forward name: MulBackward0 -> Mul; its nodes
+    # written by hand in C++ (CopySlices, made by an in-place op on a view) by their C++ name
+    if node_name in ("CopySlices", "CopyBackwards"):
+        return f"torch::autograd::{node_name}"
     return re.sub(r"Backwards?\d*$", "", node_name)
 
 
@@ -76,15 +79,6 @@ def int_requires_grad(dtype, method=False) -> RuntimeError:
         f"{first}\n"
         f"This tensor is {dtype!r}: create it with a float dtype, e.g. torch.arange(4.0) or "
         "x.float().requires_grad_()."
-    )
-
-
-def inplace_on_view(node_name: str) -> RuntimeError:
-    return RuntimeError(
-        f"an in-place change of a view ({node_name}) of a tensor in the recorded graph is not supported "
-        "by autodiff_nb: it would change the base tensor without recording it.\n"
-        "Change the base itself (y = y * mask, or y[:2] = ... on y), or copy the view first: "
-        "v = y[:2].clone()."
     )
 
 

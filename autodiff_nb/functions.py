@@ -11,7 +11,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import dtypes, errors, indexing
+from . import dtypes, errors, indexing, views
 from .creation import as_tensor_arg
 from .ops import RULES, apply, cast_operands
 from .tensor import Tensor
@@ -314,7 +314,8 @@ def matmul(a, b):
         if a.shape[0] != b.shape[0]:
             raise errors.matmul_mismatch("matmul", a.shape, b.shape)
         # PyTorch runs vector @ matrix as a one-row mm, then squeezes the row away in place
-        return squeeze(mm(unsqueeze(a, 0), b), 0, _name="SqueezeBackward4")
+        # (squeeze_ changes the mm result in place, so the result is no view of it)
+        return apply(RULES["reshape"], mm(unsqueeze(a, 0), b), new_shape=(b.shape[1],), name="SqueezeBackward4")
     _check_batched_matmul(a, b)
     _check_batched_dtypes(a, b)
     # PyTorch's batched matmul ends in a view of an mm/bmm result (UnsafeViewBackward0), except
@@ -579,7 +580,9 @@ def reshape(x, *shape, _name=None):
     shape = _resolve(x, _shape_args(shape), "reshape")
     if _name is None:
         _name = "ViewBackward0" if x.array.flags.c_contiguous else _reshape_name(x.array, shape)
-    return apply(RULES["reshape"], x, new_shape=shape, name=_name)
+    if _name == "UnsafeViewBackward0":  # the values had to be copied: no view
+        return apply(RULES["reshape"], x, new_shape=shape, name=_name)
+    return views.view(RULES["reshape"], x, _name, new_shape=shape)
 
 
 def view(x, *shape):
@@ -642,7 +645,7 @@ def permute(x, *dims, _name="PermuteBackward0"):
                            f"the length of the desired ordering of dimensions i.e. input.dim() = {x.ndim} "
                            f"is not equal to len(dims) = {len(dims)}\npermute needs each of the "
                            f"{x.ndim} dims once, e.g. {tuple(reversed(range(x.ndim)))}.")
-    return apply(RULES["permute"], x, dims=tuple(d % x.ndim for d in dims), name=_name)
+    return views.view(RULES["permute"], x, _name, dims=tuple(d % x.ndim for d in dims))
 
 
 def transpose(x, dim0, dim1):
@@ -686,7 +689,7 @@ def expand(x, *sizes):
                            f"({own[bad]}) at non-singleton dimension {lead + bad}.  Target sizes: {list(sizes)}.  "
                            f"Tensor sizes: {list(own)}\nOnly dimensions of size 1 can be expanded; "
                            f"{own} cannot become {shape}.") from None
-    return apply(RULES["expand"], x, new_shape=shape)
+    return views.view(RULES["expand"], x, new_shape=shape)
 
 
 def broadcast_to(x, shape):
@@ -745,7 +748,10 @@ def contiguous(x):
 def index(x, key):
     """``x[key]`` as PyTorch reads the key (see indexing.py: an int selects before any list applies)."""
     key = indexing.normalize_key(key)
-    return apply(RULES["index"], x, key=key, name=indexing.grad_fn_name(key, x.array.shape))
+    name = indexing.grad_fn_name(key, x.array.shape)
+    if name == "IndexBackward0":  # an advanced index (a list, a mask) copies: no view
+        return apply(RULES["index"], x, key=key, name=name)
+    return views.view(RULES["index"], x, name, key=key)
 
 
 def to(x, *args, dtype=None, **kwargs):
@@ -876,6 +882,12 @@ class TensorMath:
     @staticmethod
     def scatter(g, shape, key):
         return apply(RULES["scatter"], g, shape=shape, key=key)
+
+    @staticmethod
+    def replay(x, steps):
+        for rule, params, _ in steps:
+            x = apply(rule, x, **params)
+        return x
 
     @staticmethod
     def zeros_like(x):

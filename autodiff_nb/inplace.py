@@ -2,66 +2,51 @@
 
 A recorded tensor changed in place takes the history of the change, as in PyTorch: ``y.mul_(2)``
 records ``mul`` on an alias of the old ``y``, and ``y`` becomes that op's output. Every change bumps
-the tensor's version counter, which backward checks so that it never reads a value that changed
-since it was saved.
+the tensor's version counter (shared by its views), which backward checks so that it never reads
+a value that changed since it was saved. A change through a view is recorded on its base (views.py).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from . import errors, functions as fn, indexing
+from . import errors, functions as fn, indexing, views
 from .creation import as_tensor_arg, rng
 from .grad_mode import mode
 from .ops import RULES, apply
 from .tensor import Tensor
 
-_VIEW_RULES = frozenset(RULES[k] for k in ("index", "reshape", "permute", "expand"))
 
-
-def inplace(t, recorded, raw, other=None, *, leaf_view=False):
+def inplace(t, recorded, raw, other=None, *, overlap_ok=False):
     """Change ``t`` in place.
 
     ``raw(array)`` changes the values directly: nothing to record (an SGD step under no_grad).
     ``recorded(old)`` computes the new value as an ordinary recorded op on an alias of the old
-    value; ``t`` then takes the result's values and history. ``leaf_view`` says the change goes
-    through a view (``x[0] = 1``), which PyTorch words differently.
+    value; ``t`` then takes the result's values and history. A change through a view is a change of
+    its base, recorded on the base (views.through). ``overlap_ok``: the op may write into a view that
+    repeats elements (PyTorch's fill_ and zero_ may).
     """
+    if not overlap_ok:
+        views.refuse_overlap(t)
     other_grad = isinstance(other, Tensor) and other.requires_grad
-    counter = t._version_counter
+    counter = t._version_counter  # a view's is its base's: the change below bumps both
     if mode.enabled and (t.requires_grad or other_grad) and recorded is not None:
-        if t.requires_grad and t.grad_fn is None:
-            raise errors.inplace_on_leaf(view=leaf_view)
-        _refuse_view_of_recorded(t)
-        old = Tensor._from_array(t.array.copy())
-        old.grad_fn, old.requires_grad = t.grad_fn, t.requires_grad
+        changed = t
+        if t._view is not None:  # the new history is the base's; the view's is remade from it when read
+            changed, recorded = t._view.base, views.through(t._view, recorded)
+        if changed.requires_grad and changed.grad_fn is None:
+            raise errors.inplace_on_leaf(view=changed is not t)
+        old = Tensor._from_array(changed.array.copy())
+        old.grad_fn, old.requires_grad = changed.grad_fn, changed.requires_grad
         result = recorded(old)
-        if result.array.shape != t.array.shape:
-            raise RuntimeError(
-                f"output with shape {list(t.array.shape)} doesn't match the broadcast shape "
-                f"{list(result.array.shape)}\nAn in-place op cannot change the tensor's shape; "
-                "write x = x + y instead.")
-        t.array[...] = result.array
-        t.grad_fn, t.requires_grad = result.grad_fn, result.requires_grad
-        if result.grad_fn is not None:  # the node's output is now t, one version on
+        views.check_fits(changed.array.shape, result.array.shape)
+        changed.array[...] = result.array
+        changed.grad_fn, changed.requires_grad = result.grad_fn, result.requires_grad
+        if result.grad_fn is not None:  # the node's output is now the changed tensor, one version on
             result.grad_fn.out_counter, result.grad_fn.out_version = counter, counter[0] + 1
     else:
         raw(t.array)
     counter[0] += 1
     return t
-
-
-def _refuse_view_of_recorded(t):
-    """An in-place change through a view (a slice, reshape, transpose) would write into the base
-    tensor's memory without changing the base's recorded history: its gradient would silently be
-    wrong. PyTorch rebases the history (CopySlices); this engine refuses, and says what to write."""
-    node = t.grad_fn
-    if node is None or node.rule not in _VIEW_RULES or node.released:
-        return
-    base = node.inputs[0]
-    if isinstance(base, Tensor) and np.shares_memory(t.array, base.array):
-        if base.grad_fn is None and base.requires_grad:
-            raise errors.inplace_on_leaf(view=True)
-        raise errors.inplace_on_view(node.name())
 
 
 def _binary(ufunc, op):
@@ -100,12 +85,13 @@ def _ufunc_into(ufunc, array, other):
 def zero_(t):
     """Set every element to 0 in place: ``x.grad.zero_()`` before the next backward."""
     return inplace(t, lambda old: apply(RULES["fill"], old, value=0, name="ZeroBackward0"),
-                   lambda array: array.fill(0))
+                   lambda array: array.fill(0), overlap_ok=True)
 
 
 def fill_(t, value):
     value = value.item() if isinstance(value, Tensor) else value
-    return inplace(t, lambda old: apply(RULES["fill"], old, value=value), lambda array: array.fill(value))
+    return inplace(t, lambda old: apply(RULES["fill"], old, value=value), lambda array: array.fill(value),
+                   overlap_ok=True)
 
 
 def copy_(t, src):
@@ -130,22 +116,61 @@ def uniform_(t, a=0.0, b=1.0, *, generator=None):
 
 
 def setitem(x, key, value):
-    """``x[key] = value``, recorded as PyTorch's CopySlices when a gradient is involved."""
+    """``x[key] = value`` as PyTorch runs it: the key's ints, slices and None take a view of ``x``
+    (none when they keep all of it: ``x[:]``), then the value is written into that view: by an
+    index_put when the key has lists or masks, else by a copy (a fill for a single number). Written
+    through a view, the change is recorded on ``x`` as CopySlices (views.py)."""
     key = indexing.normalize_key(key)
     if key is False:  # PyTorch's x[False] = v writes nothing, checks nothing and records nothing
         return
     value = as_tensor_arg(value)
-    name = _setitem_name(key, value)
-    inplace(x, lambda old: apply(RULES["setitem"], old, value, key=key, name=name),
-            lambda array: indexing.setitem(array, key, value.array if isinstance(value, Tensor) else value),
-            value, leaf_view=name == "CopySlices")
+    try:
+        plan = indexing.plan(x.array.shape, key)
+    except (IndexError, RuntimeError):
+        _refuse_leaf(x, key)  # PyTorch refuses a leaf before it reads the key's lists and masks
+        raise
+    target = x if _keeps_all(x.array, key, plan.basic) else fn.index(x, plan.basic)
+    rest = Ellipsis if plan.advanced is None else plan.advanced
+    value_shape = np.shape(value.array if isinstance(value, Tensor) else value)
+    if plan.advanced is not None:
+        name = "IndexPutBackward0"
+    elif value_shape == () and target.array.shape != ():  # a single number fills
+        name = "FillBackward3"
+    else:
+        name = "CopyBackwards"
+    inplace(target, lambda old: apply(RULES["setitem"], old, value, key=rest, name=name),
+            lambda array: indexing.setitem(array, rest, value.array if isinstance(value, Tensor) else value),
+            value, overlap_ok=False)
 
 
-def _setitem_name(key, value):
-    parts = key if isinstance(key, tuple) else (key,)
-    if any(not (k is None or k is Ellipsis or isinstance(k, slice)
-                or (isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)))) for k in parts):
-        return "IndexPutBackward0"
-    if all(k is Ellipsis for k in parts):
-        return "CopyBackwards" if isinstance(value, Tensor) else "FillBackward3"
-    return "CopySlices"
+def _keeps_all(array, key, basic):
+    """Whether the key's ints, slices and None keep all of ``array`` as it is, so that PyTorch writes
+    into the tensor itself, not into a view of it: only Ellipsis, and slices that start at 0 (as
+    written: ``x[-2:]`` of two rows is a view), step by 1 and stop at the end or beyond."""
+    for k in key if isinstance(key, tuple) else (key,):
+        if k is None or k is True or isinstance(k, (int, np.integer)):
+            return False
+        if isinstance(k, slice) and (k.start not in (None, 0) or k.step not in (None, 1)):
+            return False
+    view = array[basic]
+    return view.shape == array.shape and view.__array_interface__ == array.__array_interface__
+
+
+def _refuse_leaf(x, key):
+    """A key that does not fit ``x`` when ``x`` (or its base) is a leaf that requires grad: PyTorch
+    reads the key's ints and slices (a view), then refuses the leaf, then reads the lists and masks."""
+    indexing.plan(x.array.shape, _lists_as_slices(key))
+    base = x if x._view is None else x._view.base
+    if mode.enabled and base.requires_grad and base.grad_fn is None:
+        raise errors.inplace_on_leaf(view=base is not x or not _keeps_all(x.array, key, (Ellipsis,)))
+
+
+def _lists_as_slices(key):
+    """The key with each list or mask replaced by full slices over the dims it indexes."""
+    parts = []
+    for k in key if isinstance(key, tuple) else (key,):
+        if isinstance(k, np.ndarray):
+            parts += [slice(None)] * (k.ndim if k.dtype == np.bool_ else 1)
+        else:
+            parts.append(k)
+    return tuple(parts)

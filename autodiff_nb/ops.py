@@ -20,7 +20,7 @@ import numpy as np
 
 from . import dtypes, errors, indexing
 from .grad_mode import mode
-from .tape import Node, ignore_float_errors, restore_float_errors
+from .tape import Node, ignore_float_errors, restore_float_errors, sum_to
 from .tensor import Tensor
 
 SAME, FLOAT = "same", "float"  # promotion: PyTorch's result dtype; the same but integers become float32
@@ -87,7 +87,7 @@ def apply(rule, *inputs, name=None, **params):
     for x in inputs:
         if isinstance(x, Tensor):
             arrays.append(x.array)
-            wants_grad = wants_grad or x.requires_grad
+            wants_grad = wants_grad or x._requires_grad or (x._view is not None and x.requires_grad)
             promotes = promotes or (dtype is not None and x.array.dtype != dtype)
             dtype = x.array.dtype
         else:
@@ -106,8 +106,8 @@ def apply(rule, *inputs, name=None, **params):
         out = np.asarray(out)  # numpy gives scalars for 0-d input: keep arrays
     result = Tensor._from_array(out)
     if wants_grad and mode.enabled and out.dtype.kind == "f":  # integer results carry no gradient
-        result.grad_fn = Node(rule, inputs, params, result, name or rule.name)
-        result.requires_grad = True
+        result._grad_fn = Node(rule, inputs, params, result, name or rule.name)
+        result._requires_grad = True
     return result
 
 
@@ -178,6 +178,10 @@ class NumpyMath:
     def scatter(g, shape, key):
         """Zeros of ``shape`` with ``g`` added in at ``key`` (repeated indices add up)."""
         return indexing.scatter_add(g, shape, key)
+
+    @staticmethod
+    def replay(a, steps):
+        return replay(a, steps)
 
     @staticmethod
     def zeros_like(a):
@@ -376,6 +380,50 @@ def _zero_at(xp, g, key):
     return xp.where(keep, g, 0.0)
 
 
+# A view's steps (views.py): each view op that made it from its base, as (rule, params, input shape).
+def replay(array, steps):
+    """The same view taken again, of ``array`` (the base, or a gradient of the base's shape)."""
+    for rule, params, _ in steps:
+        array = rule.forward(array, **params)
+    return array
+
+
+def unreplay(xp, g, steps):
+    """A view's gradient sent back to its base: each step's VJP, the last step first."""
+    for rule, params, shape in reversed(steps):
+        g = rule.vjp(0)(xp, g, *[shape if kind == "shape" else params[key] for _, kind, key in rule.reads(0)])
+        if tuple(g.shape) != shape:
+            g = sum_to(xp, g, shape)  # an expand's copies add up
+    return g
+
+
+def _base_and_op_inputs(edges, meta):
+    # PyTorch's CopySlices lists the old base, then the in-place op's inputs other than the view
+    return edges[:1] + edges[1].edges[1:]
+
+
+def _copy_slices_value_vjp(xp, g, steps, repeats):
+    if repeats:  # the view repeats elements of its base (an expand): its gradient has no one place to go
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                           "single memory location. Please clone() the tensor before performing the operation.\n"
+                           "An in-place op wrote into a view that repeats elements of its base (an expand); "
+                           "write into v.clone(), or into the base itself.")
+    return xp.replay(g, steps)
+
+
+def _copy_slices_forward(base, value, steps, mask, repeats):
+    new = unreplay(NumpyMath, value, steps)
+    if repeats:  # fill_ wrote one value into every copy of an element: the value, not their sum
+        new = new / np.maximum(unreplay(NumpyMath, np.ones(value.shape), steps), 1)
+    return np.where(mask, new, base).astype(base.dtype, copy=False)
+
+
+def _expand_forward(a, new_shape):
+    # a view that can be written through (x.expand(2, 3)[0] = 1), as PyTorch's; np.broadcast_to's is read-only
+    seen = np.broadcast_to(a, new_shape)
+    return np.lib.stride_tricks.as_strided(a, seen.shape, seen.strides)
+
+
 def _drop_numbers(edges, meta):
     return tuple(e for e, m in zip(edges, meta) if m is not None)
 
@@ -547,7 +595,7 @@ RULES = {
                  a=(lambda xp, g, a_shape: xp.reshape(g, a_shape), "{g} reshaped like {a}")),
     "permute": R("PermuteBackward0", lambda a, dims: a.transpose(dims),
                  a=(lambda xp, g, dims: xp.permute(g, tuple(np.argsort(dims))), "{g} permuted back")),
-    "expand": R("ExpandBackward0", lambda a, new_shape: np.broadcast_to(a, new_shape),
+    "expand": R("ExpandBackward0", _expand_forward,
                 a=(lambda xp, g: g, "{g} summed over the expanded dims")),
     "cat": R("CatBackward0", lambda *tensors, dim, sizes: np.concatenate(tensors, axis=dim), promote=SAME,
              variadic=True, tensors=(_cat_vjp, "{g}[part {i}]")),
@@ -560,6 +608,13 @@ RULES = {
     "setitem": R("CopySlices", _setitem_forward,
                  a=(lambda xp, g, key: _zero_at(xp, g, key), "{g}, 0 where {a} was overwritten"),
                  value=(lambda xp, g, key: xp.take(g, key), "{g} at the assigned places")),
+    # views changed in place (views.py): a view remade from its base's new history, and an in-place op
+    # through a view, which replaces the view's region of its base (the mask) by the op's result (value)
+    "as_strided": R("AsStridedBackward0", replay,
+                    base=(lambda xp, g, steps: unreplay(xp, g, steps), "{g} put back where the view sits in {base}")),
+    "copy_slices": R("CopySlices", _copy_slices_forward, shown_edges=_base_and_op_inputs,
+                     base=(lambda xp, g, mask: xp.where(mask, 0.0, g), "{g}, 0 where the view of {base} was overwritten"),
+                     value=(_copy_slices_value_vjp, "{g} at the view's place")),
     # in-place zero_/fill_/copy_ as recorded ops: the old value gets no gradient, the source all of it
     "fill": R("FillBackward2", lambda a, value: np.full_like(a, value),
               a=(lambda xp, g: xp.zeros_like(g), "0 (fill_ overwrote {a})")),

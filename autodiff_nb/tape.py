@@ -59,7 +59,9 @@ class Node:
         for x in inputs:
             if isinstance(x, Tensor):
                 # where its gradient goes: the node that made it, a leaf's sink, or None for a constant
-                edges.append(x.grad_fn if x.grad_fn is not None else edge_to(x))
+                # (the slot, unless x is a view: a view whose base changed in place regrows its own)
+                made_by = x._grad_fn if x._view is None else x.grad_fn
+                edges.append(made_by if made_by is not None else edge_to(x))
                 versions.append(0 if x._counter is None else x._counter[0])  # checked at backward
             else:  # a Python number
                 edges.append(None)
@@ -224,9 +226,11 @@ class AccumulateGrad:
 
 def edge_to(tensor):
     """The node a gradient for ``tensor`` flows into, or None for a constant."""
-    if tensor.grad_fn is not None:
-        return tensor.grad_fn
-    if not tensor.requires_grad:
+    if tensor._view is not None:
+        tensor._view.refresh(tensor)  # a view whose base changed in place regrows its grad_fn
+    if tensor._grad_fn is not None:
+        return tensor._grad_fn
+    if not tensor._requires_grad:
         return None
     sink = tensor._accumulator
     if sink is None or sink.variable is not tensor:

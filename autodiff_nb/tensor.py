@@ -37,7 +37,7 @@ class Tensor:
     tensor([2., 4.])
     """
 
-    __slots__ = ("array", "requires_grad", "_grad", "grad_fn", "_counter", "_accumulator", "_hooks",
+    __slots__ = ("array", "_requires_grad", "_grad", "_grad_fn", "_counter", "_view", "_accumulator", "_hooks",
                  "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # so ndarray * Tensor hands the work to Tensor.__rmul__
 
@@ -53,10 +53,11 @@ class Tensor:
         """A Tensor around ``array`` (no copy). Every tensor is made here."""
         t = object.__new__(Tensor)
         t.array = array  # the values: a numpy array this tensor owns or shares (detach, .data)
-        t.requires_grad = False
+        t._requires_grad = False
         t._grad = None
-        t.grad_fn = None  # the tape.Node that made it; None for a leaf
+        t._grad_fn = None  # the tape.Node that made it; None for a leaf
         t._counter = version_counter  # see _version_counter: made on first use
+        t._view = None  # for a view (x[1:], x.T ...): its base and how it was made (views.ViewOf)
         t._accumulator = None  # the AccumulateGrad node of a leaf, made when first needed
         t._hooks = None
         t._retains_grad = False
@@ -70,15 +71,48 @@ class Tensor:
     @property
     def _version_counter(self):
         """The version counter: a one-item list, bumped by every in-place change and shared with
-        ``detach()`` aliases, as PyTorch's. Made on first use: most tensors are never changed in
-        place, and a list per op was a third of workload E's garbage-collector time
+        views and ``detach()`` aliases (one memory, one counter), as PyTorch's. Made on first use:
+        most tensors are never changed in place, and a list per op was a third of workload E's
+        garbage-collector time
         (benchmarks/PROFILE.md). The node that made this tensor checks the same list when its
         backward reads this output."""
         if self._counter is None:
             self._counter = [0]
-            if self.grad_fn is not None and self.grad_fn.out_counter is None:
-                self.grad_fn.out_counter = self._counter
+            if self._grad_fn is not None and self._grad_fn.out_counter is None:
+                self._grad_fn.out_counter = self._counter
         return self._counter
+
+    # ------------------------------------------------------------------ history
+    @property
+    def grad_fn(self):
+        """The node that made this tensor (``tape.Node``); None for a leaf. A view whose base was
+        changed in place since its grad_fn was made gets a new one, made from the base's history
+        (views.py), so a backward through the view sees the change."""
+        if self._view is not None:
+            self._view.refresh(self)
+        return self._grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node):
+        self._grad_fn = node
+
+    @property
+    def requires_grad(self) -> bool:
+        if self._view is not None:
+            self._view.refresh(self)  # a view of a tensor that gained a history in place gains it too
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self._requires_grad = value
+
+    @property
+    def _base(self):
+        """PyTorch's ``x._base``: the tensor a view shares its memory with; None for a tensor that is no view."""
+        return None if self._view is None else self._view.base
+
+    def _is_view(self) -> bool:
+        return self._view is not None
 
     # ------------------------------------------------------------------ properties
     @property
@@ -213,6 +247,9 @@ class Tensor:
         return t
 
     def detach_(self):
+        if self._view is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.\nThis tensor is a view of "
+                               "another (it shares its memory): v = v.detach() gives the values without history.")
         self._version_counter  # made now, while grad_fn still names the node that must check it
         self.grad_fn = None
         self.requires_grad = False

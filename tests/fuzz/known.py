@@ -65,19 +65,6 @@ KNOWN: list[Known] = [
           or d.has("raise", torch="no raise", engine="expected m1 and m2"),
           example="matmul:283"),
     # ------------------------------------------------------------------ indexing and item assignment
-    Known(("indexing",), "h[:] = value (the whole tensor): grad_fn is CopySlices; PyTorch's is "
-          "FillBackward3 (a number) or CopyBackwards (a tensor)", "indexing and item assignment",
-          lambda d: d.only_grad_fn(("FillBackward3", "CopySlices"), ("CopyBackwards", "CopySlices")),
-          example="indexing:10"),
-    Known(("indexing",), "item assignment with a list index: grad_fn is IndexPutBackward0; PyTorch's is "
-          "CopySlices", "indexing and item assignment",
-          lambda d: d.only_grad_fn(("CopySlices", "IndexPutBackward0")),
-          example="indexing:1"),
-    Known(("indexing",), "x[...] = v on a leaf that requires grad: \"a leaf Variable\" and \"a view of a "
-          "leaf Variable\" are swapped relative to PyTorch (x[:] vs x[[0], 0])", "indexing and item assignment",
-          lambda d: d.has("message", torch="leaf Variable", engine="leaf Variable")
-          or d.has("message", torch="out of bounds", engine="leaf Variable"),
-          example="indexing:36"),
     Known(("indexing",), "assigning a float32 tensor into a float64 tensor through a list index: PyTorch "
           "refuses (Index put requires the source and destination dtypes match)", "indexing and item assignment",
           lambda d: refused_by_torch_only(d, "Index put requires the source and destination dtypes match"),
@@ -88,33 +75,10 @@ KNOWN: list[Known] = [
           lambda d: refused_by_torch_only(d, "can't be cast to the desired output type"),
           example="inplace:5"),
     # ------------------------------------------------------------------ views and in-place
-    Known(("views",), "an in-place change of a view of a recorded tensor is refused (\"an in-place change "
-          "of a view ...\"); PyTorch records it (CopySlices on the base)", "views and in-place",
-          lambda d: d.has(engine="an in-place change of a view"),
-          example="views:0"),
-    Known(("views",), "after an in-place change of the base, a view's grad_fn stays SelectBackward0 / "
-          "SliceBackward0 / ...; PyTorch regenerates it as AsStridedBackward0 (and the base's is CopySlices)",
-          "views and in-place",
-          lambda d: all(x.torch in ("AsStridedBackward0", "CopySlices") or x.field.endswith("repr")
-                        for x in d.diffs) and d.has("grad_fn", torch="AsStridedBackward0"),
-          example="views:9"),
-    Known(("views",), "a value saved for backward changed in place through a view or its base is not "
-          "noticed (PyTorch: one of the variables needed for gradient computation has been modified ...)",
-          "views and in-place",
-          lambda d: refused_by_torch_only(d, "one of the variables needed for gradient computation"),
-          example="views:82"),
-    Known(("views",), "an in-place op on an empty view (b[1:] of a one-row b) is recorded as the op itself "
-          "(AddBackward0 ..., and the saved-value message says \"output 0 of Add\"); PyTorch: AsStrided, "
-          "CopySlices on the base", "views and in-place",
-          lambda d: d.has("message", torch="which is output 0 of AsStrided")
-          or (d.has("grad_fn", torch="AsStridedBackward0") and d.has("grad_fn", torch="CopySlices")),
-          example="views:1212"),
-    Known(("views",), "a view taken before its base changed in place: backward through the view misses "
-          "the base's in-place op (a wrong gradient; PyTorch regenerates the view as AsStridedBackward0 "
-          "of the new base)", "views and in-place",
-          lambda d: d.has("grad.values") and d.has("grad_fn", torch="AsStridedBackward0")
-          and d.only("grad.values", "grad_fn", "repr"),
-          example="views:14"),
+    Known(("views",), "w.data = a tensor of another dtype after w was used: the gradient takes w's new "
+          "dtype; PyTorch's keeps the dtype w had when the op was recorded", "views and in-place",
+          lambda d: "w.data = torch.zeros(w.shape)" in d.source and d.only("grad.dtype", "grad.values"),
+          example="views:1457"),
 ]
 
 

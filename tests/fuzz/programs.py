@@ -323,7 +323,10 @@ def family_inplace(rng) -> Program:
 
 
 def family_views(rng) -> Program:
-    """In-place through a view of a recorded tensor; a view seeing its base change; saved-value checks."""
+    """In-place through a view of a recorded tensor; a view seeing its base change; saved-value checks;
+    ``.data`` and ``detach()`` aliases (one shares the version counter, the other does not)."""
+    if rng.random() < 0.2:
+        return data_alias_program(rng)
     shape = rand_shape(rng, 2, 2, 3)
     statements = [f"x = {tensor(rng, shape, requires_grad=True, dtype=float_dtype(rng))}", "b = x * 2"]
     view = rng.choice(["b[0]", "b[:, 0]", "b[1:]", "b.view(-1)", "b.t()", "b[..., :1]", "b.reshape(-1)",
@@ -337,6 +340,22 @@ def family_views(rng) -> Program:
     statements.append(op)
     statements.append(weighted_backward(rng.choice(["b", "v"])) if not saved else "(s.sum() + b.sum()).backward()")
     return Program("views", 0, statements, ["v", "b", "x"])
+
+
+def data_alias_program(rng) -> Program:
+    """``w.data`` changed in place (an SGD step), ``w.data`` assigned, and a saved value changed through
+    ``.data`` (not noticed: .data has its own version counter) or through ``detach()`` (noticed)."""
+    shape = rand_shape(rng, 1, 2, 3)
+    statements = [f"w = {tensor(rng, shape, requires_grad=True, dtype=float_dtype(rng))}",
+                  rng.choice(["y = w.exp()", "y = w * w", "y = w.sin() * 2", "y = (w * 3)[..., :1]"])]
+    update = rng.choice(["w.data -= 0.5 * w.grad", "w.data = w.data - 0.5 * w.grad", "w.data.add_(1)",
+                         "w.data.zero_()", "w.data[0] = 2.5", "w.data = torch.zeros(w.shape)",
+                         "y.data.mul_(2)", "y.detach().mul_(2)", "y.data[0] = 1.5", "y.detach()[0] = 1.5"])
+    if update.startswith("w") and "grad" in update:
+        statements += ["y.sum().backward()", update, "z = (w * w).sum()", "z.backward()"]
+    else:
+        statements += [update, weighted_backward("y")]
+    return Program("views", 0, statements, ["w", "y", "w._version", "y._version", "w.data"])
 
 
 def family_autograd(rng) -> Program:
