@@ -41,6 +41,22 @@ def torch_says(d, text):
     return d.has("message", torch=text)
 
 
+def assignment_raises_out_of_bounds(source):
+    """The program's item assignment raises the engine's index-out-of-bounds error (run line by line)."""
+    import numpy as np
+
+    import autodiff_nb
+    scope = {"torch": autodiff_nb, "np": np}
+    for line in source.splitlines():
+        try:
+            exec(line, scope)  # noqa: S102  (the fuzz's own generated programs)
+        except IndexError as error:
+            return "] = " in line and "out of bounds" in str(error)
+        except Exception:  # noqa: BLE001
+            return False
+    return False
+
+
 def int_then_list_apart(source):
     # x[0, :, [0, 1]]: an int and a list index with a slice, None or ... between them
     return re.search(r"\[[^\]\n]*(?<![\w.])-?\d+, [^\[\n]*(:|None|\.\.\.)[^\[\n]*\[", source) is not None \
@@ -65,6 +81,12 @@ KNOWN: list[Known] = [
           or d.has("raise", torch="no raise", engine="expected m1 and m2"),
           example="matmul:283"),
     # ------------------------------------------------------------------ indexing and item assignment
+    Known(("indexing",), "item assignment with an out-of-range index: the engine raises before writing "
+          "anything", "indexing and item assignment",
+          lambda d: d.only("values") and assignment_raises_out_of_bounds(d.source),
+          example="indexing:1866",
+          deliberate="PyTorch writes the in-range elements before it raises, leaving the tensor half "
+          "changed; the engine checks every index first, so a bad index loses nothing"),
     Known(("indexing",), "assigning a float32 tensor into a float64 tensor through a list index: PyTorch "
           "refuses (Index put requires the source and destination dtypes match)", "indexing and item assignment",
           lambda d: refused_by_torch_only(d, "Index put requires the source and destination dtypes match"),
