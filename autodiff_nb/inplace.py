@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import errors, functions as fn, indexing, views
+from . import dtypes, errors, functions as fn, indexing, views
 from .creation import as_tensor_arg, rng
 from .grad_mode import mode
 from .ops import RULES, apply
@@ -39,6 +39,7 @@ def inplace(t, recorded, raw, other=None, *, overlap_ok=False):
         old.grad_fn, old.requires_grad = changed.grad_fn, changed.requires_grad
         result = recorded(old)
         views.check_fits(changed.array.shape, result.array.shape)
+        _check_storable(result.array.dtype, changed.array.dtype)
         changed.array[...] = result.array
         changed.grad_fn, changed.requires_grad = result.grad_fn, result.requires_grad
         if result.grad_fn is not None:  # the node's output is now the changed tensor, one version on
@@ -67,19 +68,31 @@ div_ = _binary(np.true_divide, fn.div)
 
 
 def _ufunc_into(ufunc, array, other):
+    result = dtypes.result_type([Tensor._from_array(array), other])  # PyTorch's, not numpy's
+    if ufunc is np.true_divide and not result.is_floating_point:
+        result = dtypes.float32  # a division is float, even of integers
+    _check_storable(np.dtype(result.numpy), array.dtype)
     other = other.array if isinstance(other, Tensor) else other
     try:
-        ufunc(array, other, out=array, casting="same_kind")
-    except np._core._exceptions._UFuncOutputCastingError:
-        raise RuntimeError(
-            f"result type Float can't be cast to the desired output type "
-            f"{Tensor._from_array(array).type()[6:-6]}\nThis tensor holds integers: convert it first "
-            "(x = x.float()) or use an out-of-place op.") from None
+        ufunc(array, other, out=array, casting="unsafe")
     except ValueError:
         raise RuntimeError(
             f"output with shape {list(array.shape)} doesn't match the broadcast shape "
             f"{list(np.broadcast_shapes(array.shape, np.shape(other)))}\nAn in-place op cannot change "
             "the tensor's shape; write x = x + y instead.") from None
+
+
+_KIND_ORDER = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def _check_storable(result, target):
+    """PyTorch's rule for writing a result into an existing tensor: never float into an integer
+    tensor, nor a number into a bool one (int x -= 0.5 is refused rather than rounded)."""
+    if _KIND_ORDER[result.kind] > _KIND_ORDER[target.kind]:
+        words = dtypes.type_word(dtypes.from_numpy(result)), dtypes.type_word(dtypes.from_numpy(target))
+        raise RuntimeError(f"result type {words[0]} can't be cast to the desired output type {words[1]}\n"
+                           "This tensor's dtype cannot hold the result: convert it first (x = x.float()) or "
+                           "use an out-of-place op (x = x - y).")
 
 
 def zero_(t):
@@ -138,9 +151,29 @@ def setitem(x, key, value):
         name = "FillBackward3"
     else:
         name = "CopyBackwards"
-    inplace(target, lambda old: apply(RULES["setitem"], old, value, key=rest, name=name),
-            lambda array: indexing.setitem(array, rest, value.array if isinstance(value, Tensor) else value),
-            value, overlap_ok=False)
+    def put(old):
+        _check_index_put(x, key, value, plan)
+        return apply(RULES["setitem"], old, value, key=rest, name=name)
+
+    def put_values(array):
+        _check_index_put(x, key, value, plan)
+        indexing.setitem(array, rest, value.array if isinstance(value, Tensor) else value)
+
+    inplace(target, put, put_values, value, overlap_ok=False)
+
+
+def _check_index_put(x, key, value, plan):
+    """PyTorch's index_put does not convert the value's dtype; a mask with a one-element value is a
+    masked_fill, which does (checked after the leaf check, as PyTorch orders them)."""
+    if plan.advanced is None or not isinstance(value, Tensor) or value.dtype is x.dtype:
+        return
+    parts = key if isinstance(key, tuple) else (key,)
+    by_position = any(isinstance(k, np.ndarray) and k.dtype.kind in "iu" for k in parts)
+    if by_position or value.array.size != 1:
+        raise RuntimeError(
+            "Index put requires the source and destination dtypes match, got "
+            f"{dtypes.type_word(x.dtype)} for the destination and {dtypes.type_word(value.dtype)} for the "
+            "source.\nConvert the value first: x[key] = value.to(x.dtype).")
 
 
 def _keeps_all(array, key, basic):

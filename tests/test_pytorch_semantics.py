@@ -391,3 +391,36 @@ def test_ndarray_on_the_left_as_in_pytorch(torch, code):
 def test_where_conditions_and_numpy_bools_as_in_pytorch(torch, code):
     """torch.where's condition is a tensor; a numpy bool operand counts as a float number."""
     same(torch, code)
+
+
+@pytest.mark.parametrize("code", [
+    "x = t.tensor([[2]]) * 1; x.sub_(t.tensor([0.0], requires_grad=True)); out = x", "x = t.tensor([2]); x -= 0.5; out = x",
+    "x = t.tensor([True]); x += 1; out = x", "x = t.tensor([2]); x += t.tensor([1], dtype=t.int8); out = x",
+    "x = t.tensor([2.]); x += t.tensor([1.], dtype=t.float64); out = x", "x = t.tensor([2], dtype=t.int32); x *= t.tensor(2.); out = x",
+    "x = t.tensor([2], dtype=t.uint8); x -= 3; out = x", "x = t.tensor([2]); x /= 2; out = x",
+    "w = t.tensor([1.], requires_grad=True); x = (w * 1).long(); x += w; out = x",
+])
+def test_in_place_results_must_fit_the_tensor_as_in_pytorch(torch, code):
+    """An in-place op never stores a float in an integer tensor, nor a number in a bool one."""
+    same(torch, code)
+
+
+@pytest.mark.parametrize("code", [
+    "h = t.zeros(3, dtype=t.float64); h[[0, 1]] = t.tensor([1., 2.]); out = h",
+    "h = t.zeros(3); h[[0, 1]] = t.tensor([1, 2]); out = h", "h = t.zeros(3); h[0:2] = t.tensor([1., 2.], dtype=t.float64); out = h",
+    "h = t.zeros(3); h[[0, 1]] = 2.5; out = h",
+    "h = t.zeros(3); h[t.tensor([True, False, True])] = t.tensor([1., 2.], dtype=t.float64); out = h",
+    "h = t.zeros(3); h[[0, 1]] = t.tensor(2., dtype=t.float64); out = h",
+])
+def test_index_put_needs_matching_dtypes_as_in_pytorch(torch, code):
+    same(torch, code)
+
+
+@pytest.mark.parametrize("code", [
+    "h = t.zeros(3, dtype=t.float64); h[t.tensor([True, False, True])] = t.tensor(1.); out = h",
+    "h = t.zeros(2, 3, dtype=t.float64); h[0, t.tensor([True, False, True])] = t.tensor(1.); out = h",
+    "h = t.zeros(3, dtype=t.float64); h[[True, False, True]] = t.tensor(1.); out = h",
+    "h = t.zeros(3, dtype=t.float64); h[t.tensor([True, False, True])] = t.tensor([1.]); out = h",
+])
+def test_mask_assignment_converts_the_value_as_in_pytorch(torch, code):
+    same(torch, code)

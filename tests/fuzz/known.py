@@ -87,15 +87,6 @@ KNOWN: list[Known] = [
           example="indexing:1866",
           deliberate="PyTorch writes the in-range elements before it raises, leaving the tensor half "
           "changed; the engine checks every index first, so a bad index loses nothing"),
-    Known(("indexing",), "assigning a float32 tensor into a float64 tensor through a list index: PyTorch "
-          "refuses (Index put requires the source and destination dtypes match)", "indexing and item assignment",
-          lambda d: refused_by_torch_only(d, "Index put requires the source and destination dtypes match"),
-          example="indexing:193"),
-    # ------------------------------------------------------------------ in-place ops
-    Known(("inplace",), "an in-place op whose result type cannot be stored (int tensor -= float tensor): "
-          "PyTorch refuses: result type Float can't be cast to the desired output type Long", "in-place ops",
-          lambda d: refused_by_torch_only(d, "can't be cast to the desired output type"),
-          example="inplace:5"),
     # ------------------------------------------------------------------ views and in-place
     Known(("views",), "w.data = a tensor of another dtype after w was used: the gradient takes w's new "
           "dtype; PyTorch's keeps the dtype w had when the op was recorded", "views and in-place",
