@@ -372,8 +372,8 @@ def _check_batched_dtypes(a, b):
         (_check_same_dtype_mv if b.ndim == 1 else _check_same_dtype_mm)(a, b)
     if b.ndim >= 3 and a.ndim == 2 and a.requires_grad:
         _check_same_dtype_mm(b, a)  # PyTorch runs it transposed: b's rows times a
-    if b.ndim >= 3 and a.ndim == 1 and a.requires_grad:
-        _check_same_dtype_mv(b, a)  # and a vector as bᵀ times it
+    if b.ndim >= 3 and a.ndim == 1 and (a.requires_grad or b.array.size == 0 or b.array.shape[-2] == 1):
+        _check_same_dtype_mv(b, a)  # and a vector as bᵀ times it, when bᵀ folds into a matrix without a copy
     raise _mixed_dtypes(f"expected scalar type {dtypes.type_word(a.dtype)} but found {dtypes.type_word(b.dtype)}",
                         a, b)
 

@@ -360,6 +360,8 @@ def test_matrix_at_batch_grad_fn_as_in_pytorch(torch, shapes):
     "out = t.ones(1, 2) @ t.ones(3, 2, dtype=t.float64)", "out = t.mm(t.ones(1, 2), t.ones(3, 2, dtype=t.float64))",
     "out = t.ones(2, 2, requires_grad=True) @ t.ones(4, 3, 2, dtype=t.float64)",
     "out = t.ones(3, dtype=t.float64) @ t.ones(2, 3, 2, requires_grad=True)",
+    "out = t.tensor([3]) @ t.ones(2, 1, 3, requires_grad=True)", "out = t.tensor([3, 1]) @ t.ones(2, 2, 3)",
+    "out = t.tensor([3, 1]) @ t.ones(0, 2, 3)", "out = t.tensor([3]) @ t.ones(4, 2, 1, 3)",
 ])
 def test_matmul_checks_in_pytorchs_order(torch, code):
     """Shapes before dtypes in mm; a vector or matrix @ batch that needs a gradient runs transposed (addmv, mm)."""

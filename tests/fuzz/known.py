@@ -73,13 +73,6 @@ KNOWN: list[Known] = [
           deliberate="PyTorch's own answer depends on its kernel's path: the scalar loop returns the first "
           "operand (as the engine does), the vectorised loop (16 or more float32 elements) and the "
           "mixed-dtype loop the second"),
-    # ------------------------------------------------------------------ the matmul family
-    Known(("matmul", "numpy"), "an integer vector @ a float batch that requires grad: PyTorch's message is "
-          "addmv's (\"addmv input tensors must have the same dtype\"), the engine's bmm's (\"expected scalar type\")",
-          "the matmul family",
-          lambda d: d.has(torch="same dtype") or d.has("message", engine="expected m1 and m2 to have the same dtype")
-          or d.has("raise", torch="no raise", engine="expected m1 and m2"),
-          example="matmul:283"),
     # ------------------------------------------------------------------ indexing and item assignment
     Known(("indexing",), "item assignment with an out-of-range index: the engine raises before writing "
           "anything", "indexing and item assignment",
