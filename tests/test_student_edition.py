@@ -43,30 +43,27 @@ def by_grade_id(nb, kind):
     return {nbgrader_meta(c)["grade_id"]: c for c in nb.cells if nbgrader_meta(c).get(kind)}
 
 
-def solution_lines(source):
-    """The lines of a teacher's answer: those between the solution markers."""
-    inside, lines = False, []
+def _split_at_markers(source):
+    """The stripped lines of a cell inside the solution markers, and those outside them."""
+    inside, answer, rest = False, [], []
     for line in source.splitlines():
         if "BEGIN SOLUTION" in line:
             inside = True
         elif "END SOLUTION" in line:
             inside = False
-        elif inside and line.strip():
-            lines.append(line.strip())
-    return lines
+        else:
+            (answer if inside else rest).append(line.strip())
+    return answer, rest
+
+
+def solution_lines(source):
+    """The lines of a teacher's answer: those between the solution markers."""
+    return [line for line in _split_at_markers(source)[0] if line]
 
 
 def outside_solutions(source):
     """The stripped lines of a cell that are not between the solution markers."""
-    inside, lines = False, []
-    for line in source.splitlines():
-        if "BEGIN SOLUTION" in line:
-            inside = True
-        elif "END SOLUTION" in line:
-            inside = False
-        elif not inside:
-            lines.append(line.strip())
-    return lines
+    return _split_at_markers(source)[1]
 
 
 def execute(nb, allow_errors=False):
