@@ -84,7 +84,10 @@ KNOWN: list[Known] = [
     Known(("views",), "w.data = a tensor of another dtype after w was used: the gradient takes w's new "
           "dtype; PyTorch's keeps the dtype w had when the op was recorded", "views and in-place",
           lambda d: "w.data = torch.zeros(w.shape)" in d.source and d.only("grad.dtype", "grad.values"),
-          example="views:1457"),
+          example="views:1457",
+          deliberate="PyTorch then gives a .grad of another dtype than its tensor (float64 on float32); matching "
+          "it means storing every input's dtype on every recorded op, a cost on the hottest path for a line no "
+          "course writes, and the engine's .grad always has its tensor's dtype"),
 ]
 
 
