@@ -75,7 +75,10 @@ def pow(a, b):
         if isinstance(b, Tensor) or not isinstance(a, Tensor):
             raise NotImplementedError('"pow" not implemented for \'Bool\'\nConvert first: x.long() ** y.')
         return Tensor._from_array(a.array | (not b))  # x ** True is x; x ** False is all True
-    if type(b) is builtins.int and target.kind in "iu" and not np.iinfo(target).min <= b <= np.iinfo(target).max:
+    if type(b) is builtins.int and target.kind in "iu" and b < 0:  # (a tensor exponent may be negative)
+        raise RuntimeError(f"Integers to negative integer powers are not allowed.\nAn integer tensor ** {b} "
+                           f"would not be an integer: write x.float() ** {b}.")
+    if type(b) is builtins.int and target.kind in "iu" and b > np.iinfo(target).max:
         raise RuntimeError(f"value cannot be converted to type {target.name}_t without overflow\n"
                            f"The exponent {b} does not fit in the tensor's dtype ({dtypes.type_word(a.dtype)}).")
     if not isinstance(a, Tensor):
@@ -723,15 +726,15 @@ def stack(tensors, dim=0):
     tensors = tuple(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
+    nd = tensors[0].ndim + 1  # PyTorch checks the dim (against the first tensor) before the sizes
+    if not -nd <= dim < nd:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got {dim})\n"
+                         f"stack: the tensors have {nd - 1} dims, so the new dim goes at {-nd}..{nd - 1}.")
     for i, t_ in enumerate(tensors):
         if t_.shape != tensors[0].shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at "
                                f"entry 0 and {list(t_.shape)} at entry {i}\nstack: shapes "
                                f"{[tuple(u.shape) for u in tensors]}; every tensor must have the same shape.")
-    nd = tensors[0].ndim + 1
-    if not -nd <= dim < nd:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got {dim})\n"
-                         f"stack: the tensors have {nd - 1} dims, so the new dim goes at {-nd}..{nd - 1}.")
     return apply(RULES["stack"], *tensors, dim=dim % nd)
 
 

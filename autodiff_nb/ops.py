@@ -454,12 +454,9 @@ def _quietly(forward):
 def _pow_forward(base, exponent):
     try:
         return np.power(base, exponent)
-    except ValueError as error:  # numpy refuses integers to negative integer powers; PyTorch only a number
-        if "negative integer powers" not in str(error):
+    except ValueError as error:  # numpy refuses integers to negative integer powers; PyTorch only a
+        if "negative integer powers" not in str(error):  # number (functions.pow), not a tensor exponent
             raise
-        if isinstance(exponent, int):
-            raise RuntimeError(f"Integers to negative integer powers are not allowed.\nAn integer tensor ** "
-                               f"{exponent} would not be an integer: write x.float() ** {exponent}.") from None
         dtype = np.result_type(base, exponent)  # a Python int takes the tensor's dtype, as in PyTorch
         return _integer_power(np.asarray(base, dtype), np.asarray(exponent, dtype))
 

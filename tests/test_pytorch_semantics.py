@@ -426,3 +426,11 @@ def test_index_put_needs_matching_dtypes_as_in_pytorch(torch, code):
 ])
 def test_mask_assignment_converts_the_value_as_in_pytorch(torch, code):
     same(torch, code)
+
+
+@pytest.mark.parametrize("code", [
+    "out = t.tensor([[2, 0], [1, 2]], dtype=t.uint8) ** -3", "out = t.tensor([2], dtype=t.int8) ** -200",
+    "out = t.tensor([2], dtype=t.int8) ** 200", "out = t.stack((t.ones(1, 2), t.ones(1, 2, 1)), 3)",
+])
+def test_pow_and_stack_check_in_pytorchs_order(torch, code):
+    same(torch, code)

@@ -65,14 +65,15 @@ def int_then_list_apart(source):
 
 KNOWN: list[Known] = [
     # ------------------------------------------------------------------ ties and NaN
-    Known(("ties_nan",), "torch.maximum / minimum of +0. and -0.: the engine returns the first operand",
+    Known(("ties_nan",), "torch.maximum / minimum of +0. and -0., and max() / min() of everything over a "
+          "tie of +0. and -0.: the engine returns the first operand, numpy's reduction the last tied value",
           "ties and NaN",
-          lambda d: re.search(r"torch\.m(ax|in)imum", d.source) and "-0.0" in d.source
+          lambda d: re.search(r"torch\.m(ax|in)imum|\.m(ax|in)\(\)", d.source) and "-0.0" in d.source
           and d.only("values", "grad.values"),
           example="ties_nan:359",
-          deliberate="PyTorch's own answer depends on its kernel's path: the scalar loop returns the first "
-          "operand (as the engine does), the vectorised loop (16 or more float32 elements) and the "
-          "mixed-dtype loop the second"),
+          deliberate="PyTorch's own answer depends on its kernel's path: maximum's scalar loop returns the "
+          "first operand (as the engine does), its vectorised loop (16 or more float32 elements) and its "
+          "mixed-dtype loop the second; a full reduction's sign of zero follows its vectorised summation order"),
     # ------------------------------------------------------------------ indexing and item assignment
     Known(("indexing",), "item assignment with an out-of-range index: the engine raises before writing "
           "anything", "indexing and item assignment",
