@@ -90,7 +90,7 @@ def masked_fill(x, mask, value):
     try:
         shape = np.broadcast_shapes(x.array.shape, mask.array.shape)
     except ValueError:
-        raise errors.broadcast_mismatch("masked_fill", x.array.shape, mask.array.shape) from None
+        raise errors.broadcast_mismatch("masked_fill", mask.array.shape, x.array.shape) from None
     if shape != x.array.shape:
         raise RuntimeError(f"masked_fill: the mask's shape {tuple(mask.shape)} broadcasts to {shape}, not to "
                            f"the tensor's {tuple(x.shape)}\nThe mask may only have dims of size 1 where x does not.")

@@ -23,12 +23,19 @@ class Distribution:
         self._batch_shape, self._event_shape = Size(batch_shape), Size(event_shape)
         self._validate_args = True if validate_args is None else validate_args
         if self._validate_args:
-            for name, constraint in self.arg_constraints.items():
+            for name, constraint in self._parameter_constraints().items():
                 value = self.__dict__.get(name)
-                if value is not None and not np.all(constraint.holds(value.array)):
+                if value is None:
+                    continue
+                with np.errstate(all="ignore"):  # inf - inf in a check is a failed check, not a warning
+                    holds = np.all(constraint.holds(value.array))
+                if not holds:
                     raise ValueError(f"Expected parameter {name} ({type(value).__name__} of shape "
                                      f"{tuple(value.shape)}) of distribution {self!r} to satisfy the constraint "
                                      f"{constraint!r}, but found invalid values:\n{value}")
+
+    def _parameter_constraints(self):
+        return self.arg_constraints
 
     @property
     def batch_shape(self):

@@ -19,9 +19,11 @@ class Uniform(Distribution):
         self.low, self.high = as_parameter(low), as_parameter(high)
         shape = np.broadcast_shapes(tuple(self.low.shape), tuple(self.high.shape))
         self.low, self.high = self.low.expand(shape), self.high.expand(shape)
-        if validate_args is not False and not np.all(self.low.array < self.high.array):
-            raise ValueError("Uniform is not defined when low>= high\nGive low < high, e.g. Uniform(0.0, 1.0).")
         super().__init__(Size(shape), validate_args=validate_args)
+
+    def _parameter_constraints(self):
+        return {"low": constraints.Constraint(f"LessThan(upper_bound={self.high})", lambda a: a < self.high.array),
+                "high": constraints.Constraint(f"GreaterThan(lower_bound={self.low})", lambda a: a > self.low.array)}
 
     @property
     def support(self):
