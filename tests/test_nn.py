@@ -249,3 +249,11 @@ def test_unknown_attribute_and_mse_broadcast_warning_as_pytorch(torch):
         nn.MSELoss()(ad.ones(4, 1), ad.ones(4))
     with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
         assert F.softmax(ad.ones(2, 3)).equal(ad.full((2, 3), 1 / 3))
+
+
+def test_drawings_name_parameters_by_their_path():
+    from autodiff_nb.viz import describe
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    loss = model(ad.ones(4, 2)).sum()
+    leaves = sorted(n.label for n in describe(loss).find(role="leaf"))
+    assert leaves == ["model.0.bias", "model.0.weight", "model.2.bias", "model.2.weight"]
