@@ -23,9 +23,14 @@ from .functions import (  # noqa: F401
     stack, clone, return_types, eq, ne, lt, le, gt, ge, logical_and, logical_or, logical_xor, logical_not,
     bitwise_and, bitwise_or, bitwise_xor, bitwise_not, all, any, equal, isclose, allclose,
 )
+from .reductions import cumsum, var, std, logsumexp  # noqa: F401
+from .pieces import chunk, split, tile, masked_fill, bmm, addmm  # noqa: F401
+from .sampling import randperm, multinomial, bernoulli  # noqa: F401
 from .printing import set_printoptions  # noqa: F401
 from . import autograd, func, lax  # noqa: F401
 from .frameworks import GradientTape, attach_grad, record, pause, is_recording, mx  # noqa: F401
+
+from . import nn, optim, utils, distributions  # noqa: F401,E402  (torch.nn, torch.optim ... built on the above)
 
 __version__ = "0.1.0"
 

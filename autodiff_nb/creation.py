@@ -325,3 +325,26 @@ def normal(mean=0.0, std=1.0, size=None, *, dtype=None, requires_grad=False, gen
     shape = _size((size,)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
     arr = rng(generator).normal(m, s, shape)
     return _finish(np.asarray(arr).astype(_np_dtype(dtype)), None, requires_grad)
+
+
+# ------------------------------------------------------------------ x.new_zeros(...) and friends
+# New tensors with x's dtype (PyTorch's Tensor.new_* methods), e.g. zeros for a buffer shaped like a batch.
+def new_zeros(x, *size, dtype=None, requires_grad=False, device=None):
+    return zeros(*size, dtype=dtype or x.dtype, requires_grad=requires_grad)
+
+
+def new_ones(x, *size, dtype=None, requires_grad=False, device=None):
+    return ones(*size, dtype=dtype or x.dtype, requires_grad=requires_grad)
+
+
+def new_empty(x, *size, dtype=None, requires_grad=False, device=None):
+    return zeros(*size, dtype=dtype or x.dtype, requires_grad=requires_grad)
+
+
+def new_full(x, size, fill_value, *, dtype=None, requires_grad=False, device=None):
+    return full(size, fill_value, dtype=dtype or x.dtype, requires_grad=requires_grad)
+
+
+def new_tensor(x, data, *, dtype=None, requires_grad=False, device=None):
+    """``x.new_tensor([1, 2])``: a copy of ``data`` with ``x``'s dtype (PyTorch ignores data's own dtype)."""
+    return tensor(data, dtype=dtype or x.dtype, requires_grad=requires_grad)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import autograd, dtypes, functions as fn, inplace
+from . import autograd, creation, dtypes, functions as fn, inplace, pieces, reductions, sampling
 from .creation import as_tensor_arg
 from .ops import RULES, apply
 from .tensor import Tensor
@@ -154,9 +154,16 @@ for _name in (
     "all", "any", "equal", "isclose", "allclose",
 ):
     METHODS[_name] = getattr(fn, _name)
+# The course's ops (issue 12), each the function of the same name in its module
+for _module, _names in ((reductions, ("cumsum", "var", "std", "logsumexp")),
+                        (pieces, ("chunk", "split", "repeat", "tile", "masked_fill", "bmm")),
+                        (sampling, ("bernoulli",)),
+                        (creation, ("new_zeros", "new_ones", "new_empty", "new_full", "new_tensor"))):
+    for _name in _names:
+        METHODS[_name] = getattr(_module, _name)
 for _name in ("add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "clamp_", "normal_", "uniform_"):
     METHODS[_name] = getattr(inplace, _name)
 
 for _name, _method in METHODS.items():
     setattr(Tensor, _name, _method)
-del _name, _method
+del _name, _method, _module, _names

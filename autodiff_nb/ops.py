@@ -625,3 +625,146 @@ RULES = {
     "to": R("ToCopyBackward0", lambda a, dtype: a.astype(dtype),
             a=(lambda xp, g: g, "{g}")),
 }
+
+
+# ----------------------------------------------------------------------------- the course's ops (issue 12)
+# Rules for nn, optim and distributions: their helpers first, then their entries, added to RULES in one
+# block so that the table above stays as it was.
+def _run(xp, name, x, **params):
+    """Another rule of this table inside a VJP: recorded under create_graph (so the gradient can be
+    differentiated again), plain numpy in an ordinary backward."""
+    if xp.records:
+        return apply(RULES[name], x, **params)
+    return RULES[name].forward(x, **params)
+
+
+def _cumsum_forward(a, dim):
+    # PyTorch sums bools and integers as int64, as sum does
+    return np.cumsum(a, axis=dim, dtype=np.int64 if a.dtype.kind in "biu" else a.dtype)
+
+
+def _reverse_cumsum_forward(a, dim):
+    """Sums from the end: what each element of a cumulative sum sends back to the inputs before it."""
+    return np.flip(np.cumsum(np.flip(a, axis=dim), axis=dim), axis=dim)
+
+
+def _var_forward(a, dims, correction, keepdim):
+    n = _count(a.shape, dims)
+    with np.errstate(all="ignore"):  # too few elements: inf or nan, silently, as PyTorch
+        return (((a - a.mean(axis=dims, keepdims=True)) ** 2).sum(axis=dims, keepdims=keepdim)
+                / np.asarray(max(n - correction, 0), dtype=a.dtype))
+
+
+def _centred(xp, x, dims, x_shape):
+    """``x`` minus its mean over ``dims``, written with the xp functions so it can be recorded."""
+    return x - xp.expand(xp.sum(x, dims, True), x_shape) * (1.0 / _count(x_shape, dims))
+
+
+def _var_vjp(xp, g, x, dims, correction, keepdim, x_shape):
+    scale = 2.0 / max(_count(x_shape, dims) - correction, 0)
+    return _unreduce(xp, g, dims, keepdim, x_shape) * _centred(xp, x, dims, x_shape) * scale
+
+
+def _std_vjp(xp, g, x, out, dims, correction, keepdim, x_shape):
+    scale = 1.0 / max(_count(x_shape, dims) - correction, 0)
+    spread = _unreduce(xp, out, dims, keepdim, x_shape)
+    return _unreduce(xp, g, dims, keepdim, x_shape) * _centred(xp, x, dims, x_shape) * scale / spread
+
+
+def _logsumexp_forward(a, dims, keepdim):
+    top = a.max(axis=dims, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0)  # all -inf: log(0) = -inf, not nan
+    out = np.log(np.exp(a - top).sum(axis=dims, keepdims=True)) + top
+    return out if keepdim else np.squeeze(out, axis=dims)
+
+
+def _repeat_forward(a, repeats):
+    return np.tile(a.reshape((1,) * (len(repeats) - a.ndim) + a.shape), repeats)
+
+
+def _repeat_vjp(xp, g, repeats, a_shape):
+    """Each copy sends its gradient back: split every dim into (copies, size) and sum the copies."""
+    sizes = (1,) * (len(repeats) - len(a_shape)) + tuple(a_shape)
+    split = tuple(n for pair in zip(repeats, sizes) for n in pair)
+    summed = xp.sum(xp.reshape(g, split), tuple(range(0, 2 * len(sizes), 2)), False)
+    return xp.reshape(summed, tuple(a_shape))
+
+
+def _nll_forward(logp, target, weight, ignore_index, reduction):
+    picked, w = _nll_pick(logp, target, weight, ignore_index)
+    losses = -picked * w
+    if reduction == "none":
+        return losses
+    if reduction == "sum":
+        return losses.sum()
+    return losses.sum() / w.sum()  # the weighted mean, as PyTorch: nan when every target is ignored
+
+
+def _nll_pick(logp, target, weight, ignore_index):
+    """Per sample: the log-probability of its class, and the sample's weight (0 where ignored)."""
+    kept = target != ignore_index
+    safe = np.where(kept, target, 0)
+    picked = np.take_along_axis(logp, np.expand_dims(safe, 1), axis=1).squeeze(1)
+    w = (np.ones(logp.shape[1], logp.dtype) if weight is None else weight)[safe] * kept
+    return picked, w.astype(logp.dtype)
+
+
+def _constant(xp, array):
+    """A numpy constant for a VJP: a tensor under create_graph, so it multiplies recorded gradients."""
+    return Tensor._from_array(array) if xp.records else array
+
+
+def _nll_vjp(xp, g, target, weight, ignore_index, reduction, logp_shape):
+    """-weight at each sample's class, 0 elsewhere, times g (divided by the total weight for a mean)."""
+    _, w = _nll_pick(np.zeros(logp_shape, np.float64), target, weight, ignore_index)
+    if reduction == "mean":
+        w = w / w.sum()
+    onehot = np.zeros(logp_shape, w.dtype)
+    np.put_along_axis(onehot, np.expand_dims(np.where(target != ignore_index, target, 0), 1),
+                      np.expand_dims(-w, 1), axis=1)
+    per_sample = xp.reshape(g, tuple(g.shape) + (1,) * (len(logp_shape) - len(g.shape)))
+    dtype = g.array.dtype if xp.records else g.dtype
+    return per_sample * _constant(xp, onehot.astype(dtype))
+
+
+def _mse_forward(a, b, reduction):
+    squares = (a - b) ** 2
+    return squares if reduction == "none" else squares.sum() if reduction == "sum" else squares.mean()
+
+
+def _mse_vjp(xp, g, a, b, reduction):
+    scale = 2.0
+    if reduction == "mean":
+        scale /= _count(np.broadcast_shapes(tuple(a.shape), tuple(b.shape)), None)
+    return g * (a - b) * scale
+
+
+RULES.update({
+    "cumsum": R("CumsumBackward0", _cumsum_forward,
+                x=(lambda xp, g, dim: _run(xp, "reverse_cumsum", g, dim=dim), "{g} summed from the end along dim")),
+    "reverse_cumsum": R("FlipBackward0", _reverse_cumsum_forward,
+                        x=(lambda xp, g, dim: _run(xp, "cumsum", g, dim=dim), "cumsum({g})")),
+    "var": R("VarBackward0", _var_forward,
+             x=(_var_vjp, "{g} · 2 ({x} - mean) / (n - correction)")),
+    "std": R("StdBackward0", lambda a, dims, correction, keepdim: np.sqrt(_var_forward(a, dims, correction, keepdim)),
+             x=(_std_vjp, "{g} · ({x} - mean) / ((n - correction) · {out})")),
+    "logsumexp": R("LogsumexpBackward0", _quietly(_logsumexp_forward),
+                   x=(lambda xp, g, x, out, dims, keepdim, x_shape: _unreduce(xp, g, dims, keepdim, x_shape)
+                      * xp.exp(x - _unreduce(xp, out, dims, keepdim, x_shape)), "{g} · exp({x} - {out})")),
+    "masked_fill": R("MaskedFillBackward0", lambda x, mask, value: np.where(mask, np.asarray(value, x.dtype), x),
+                     x=(lambda xp, g, mask: xp.where(mask, 0.0, g), "{g}, 0 where the mask filled")),
+    "bmm": R("BmmBackward0", np.matmul,
+             a=(lambda xp, g, b: xp.matmul(g, xp.swap_last(b)), "{g} @ {b}ᵀ (per batch)"),
+             b=(lambda xp, g, a: xp.matmul(xp.swap_last(a), g), "{a}ᵀ @ {g} (per batch)")),
+    "repeat": R("RepeatBackward0", _repeat_forward,
+                a=(_repeat_vjp, "{g} summed over the copies")),
+    "addmm": R("AddmmBackward0", lambda bias, mat1, mat2: bias + mat1 @ mat2, promote=SAME,
+               bias=(lambda xp, g: g, "{g}"),
+               mat1=(lambda xp, g, mat2: xp.matmul(g, xp.swap_last(mat2)), "{g} @ {mat2}ᵀ"),
+               mat2=(lambda xp, g, mat1: xp.matmul(xp.swap_last(mat1), g), "{mat1}ᵀ @ {g}")),
+    "nll_loss": R("NllLossBackward0", _nll_forward,
+                  logp=(_nll_vjp, "-{g} at each sample's class (÷ N for the mean)")),
+    "mse_loss": R("MseLossBackward0", _mse_forward, promote=SAME,
+                  a=(_mse_vjp, "2 ({a} - {b}) · {g} (÷ N for the mean)"),
+                  b=(lambda xp, g, a, b, reduction: -_mse_vjp(xp, g, a, b, reduction), "-2 ({a} - {b}) · {g}")),
+})

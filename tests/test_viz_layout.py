@@ -416,3 +416,17 @@ def test_chapter_sized_graphs_fit_a_notebook_column(case, repeats):
     scale = 960 / max(width * 4 / 3, 960)  # a 960 px column shrinks a wider drawing to fit
     sizes = [float(t.get("font-size")) * width / viewbox_width for t in root.iter(f"{SVG}text")]
     assert min(sizes) * 4 / 3 * scale >= 9, f"smallest text {min(sizes) * 4 / 3 * scale:.1f} px"
+
+
+def test_clusters_come_from_real_nn_module_calls():
+    """With autodiff_nb.nn, no Node.module is needed: the module calls recorded by nn say which op is whose."""
+    from autodiff_nb import nn
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Sequential(nn.Linear(8, 3), nn.Tanh()))
+    loss = nn.CrossEntropyLoss()(net(torch.randn(4, 5)), torch.tensor([0, 1, 2, 1]))
+    source = draw(loss, modules=net).source
+    titles = re.findall(r"<b>([^<]+)</b>", source)
+    assert {"0: Linear(5→8)", "1: ReLU", "2: Sequential", "2.0: Linear(8→3)", "2.1: Tanh"} <= set(titles)
+    # the addmm of the first layer sits inside the first cluster, and the loss outside every cluster
+    first = source[source.index("0: Linear(5→8)"):]
+    assert "addmm" in first[:first.index("}")].lower()

@@ -7,9 +7,9 @@ viz does not import ``autodiff_nb.nn``; it reads two things, PyTorch's way:
                                ``"0"``, ``"0.fc"`` ... (PyTorch's dotted paths)
 ``net.named_parameters()``     ``(path, tensor)`` pairs: ``("0.weight", W)``; optional. Parameters are
                                then named by path in every drawing, table and explanation
-``node.module``                on each recorded ``tape.Node``: the innermost module whose ``__call__`` was
-                               running when the node was made (None outside any module call). The engine
-                               sets it; a string is taken as the path itself
+``node.module``                the innermost module whose ``__call__`` was running when the node was made
+                               (a module, or its path as a string). Optional: without it, and when
+                               ``autodiff_nb.nn`` is in use, ``nn.calls.module_of(node)`` says it
 =============================  ===========================================================================
 
 A module's label is its class name, with ``(in→out)`` when it has ``in_features`` and
@@ -22,6 +22,8 @@ A module's label is its class name, with ``(in→out)`` when it has ``in_feature
 '2'
 """
 from __future__ import annotations
+
+import sys
 
 from .preview import shape_text
 
@@ -61,6 +63,8 @@ class ModuleTree:
         """The path of the module call that made ``node``: None outside every module of this tree."""
         module = getattr(node, "module", None)
         if module is None:
+            module = _recorded_call_path(node)
+        if module is None:
             return None
         path = module if isinstance(module, str) else self._path_by_id.get(id(module))
         return path or None  # the root module itself draws no cluster
@@ -72,6 +76,14 @@ class ModuleTree:
     def parameter_rows(self, path) -> list[str]:
         """``0.weight 8×5`` per parameter of the module at ``path`` (its own, not its children's)."""
         return [f"{name} {shape_text(shape)}" for name, shape in self.parameters.get(path, [])]
+
+
+def _recorded_call_path(node):
+    """The path autodiff_nb.nn remembers for the module call that recorded ``node``, if nn is in use
+    (looked up, not imported: viz works the same for any module tree that follows the protocol)."""
+    calls = sys.modules.get("autodiff_nb.nn.calls")
+    call = calls.module_of(node) if calls is not None else None
+    return None if call is None else call.path
 
 
 def module_label(module) -> str:

@@ -1,6 +1,7 @@
 """Names for tensors: from ``names=``, else from the variables of the code that called us.
 
-A drawing is only useful if ``x`` is labelled ``x``. The caller's frame is the first one outside the
+A drawing is only useful if ``x`` is labelled ``x``; a parameter of a module held in ``model`` is
+labelled by its path, ``model.0.weight``. The caller's frame is the first one outside the
 ``autodiff_nb`` package (so ``%autodiff`` magics resolve names in the user's notebook, not in the
 magic's own code); its locals come first, then its globals, then the IPython user namespace.
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 
+from ..nn.module import Module
 from ..tensor import Tensor
 
 _PACKAGE = __name__.split(".")[0]  # "autodiff_nb"
@@ -58,6 +60,10 @@ class NameBook:
             for name, value in list(namespace.items()):
                 if isinstance(value, Tensor) and _is_user_name(name):
                     book.add(name, value)
+                elif isinstance(value, Module) and _is_user_name(name):
+                    # a model's parameters by their paths: model.0.weight, as state_dict names them
+                    for path, param in value.named_parameters():
+                        book.add(f"{name}.{path}", param)
         return book
 
 
