@@ -246,11 +246,12 @@ def _check_same_dtype_mv(m, v):
                             f"and {words[0]}", m, v)
 
 
-def _tensors_only(op, names, *args):
+def _tensors_only(op, names, a, b):
     """PyTorch's matrix products take tensors only: torch.matmul(x, 3) is a TypeError."""
-    for position, (name, arg) in enumerate(zip(names, args), 1):
-        if not isinstance(arg, Tensor):
-            raise errors.not_a_tensor(op, name, position, arg)
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return
+    position = 1 if not isinstance(a, Tensor) else 2
+    raise errors.not_a_tensor(op, names[position - 1], position, (a, b)[position - 1])
 
 
 def _check_inner(op, a, b, n_a, n_b):

@@ -68,10 +68,11 @@ div_ = _binary(np.true_divide, fn.div)
 
 
 def _ufunc_into(ufunc, array, other):
-    result = dtypes.result_type([Tensor._from_array(array), other])  # PyTorch's, not numpy's
-    if ufunc is np.true_divide and not result.is_floating_point:
-        result = dtypes.float32  # a division is float, even of integers
-    _check_storable(np.dtype(result.numpy), array.dtype)
+    if array.dtype.kind != "f":  # a float tensor holds any result; an integer or bool one may not
+        result = dtypes.result_type([Tensor._from_array(array), other])  # PyTorch's, not numpy's
+        if ufunc is np.true_divide and not result.is_floating_point:
+            result = dtypes.float32  # a division is float, even of integers
+        _check_storable(np.dtype(result.numpy), array.dtype)
     other = other.array if isinstance(other, Tensor) else other
     try:
         ufunc(array, other, out=array, casting="unsafe")
