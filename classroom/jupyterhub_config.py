@@ -93,12 +93,15 @@ LAB_SETTINGS = STATE / "lab-settings"
 LAB_SETTINGS.mkdir(exist_ok=True)
 (LAB_SETTINGS / "overrides.json").write_bytes((REPO / "tools" / "lab" / "overrides.json").read_bytes())
 
-c.Spawner.args = [
+server_args = [
     # Kernels over IPC sockets, not TCP: with TCP, about 1 kernel in 20 died with "Address already in use"
     # when a class started together (ports are picked, then bound later by another process).
     "--KernelManager.transport=ipc",
     f"--LabApp.app_settings_dir={LAB_SETTINGS}",
 ]
+if os.getuid() == 0:  # the shared system user is root (containers, CI): jupyter_server refuses it otherwise
+    server_args.append("--ServerApp.allow_root=True")
+c.Spawner.args = server_args
 
 
 def _runtime_dir(spawner):
