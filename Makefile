@@ -29,8 +29,9 @@ $(STAMP): pyproject.toml tools/lab/overrides.json
 system-deps:
 	tools/system-deps.sh graphviz chromium
 
-# JupyterHub's proxy, installed with npm into .classroom/node (never globally)
+# JupyterHub's proxy, installed with npm into .classroom/node (never globally); node and npm from apt
 proxy-deps:
+	tools/system-deps.sh node
 	tools/proxy-deps.sh $(CLASSROOM)/node
 
 ## make lab: open the chapters in JupyterLab (start with 01_automatic_differentiation.ipynb)

@@ -52,19 +52,22 @@ def summary(label, values):
 
 
 def pss_by_learner(state):
-    """PSS (MiB) of every process of this hub's learners (server + kernels), summed per learner."""
+    """PSS (MiB) and CPU seconds of every process of this hub's learners (server + kernels), summed per learner."""
     import psutil
 
-    totals = {}
+    totals, cpu = {}, {}
     for proc in psutil.process_iter(["pid"]):
         try:
             env = proc.environ()
             if env.get("ADNB_STATE") != state or not env.get("JUPYTERHUB_USER"):
                 continue
-            totals[env["JUPYTERHUB_USER"]] = totals.get(env["JUPYTERHUB_USER"], 0) + proc.memory_full_info().pss
+            name = env["JUPYTERHUB_USER"]
+            totals[name] = totals.get(name, 0) + proc.memory_full_info().pss
+            times = proc.cpu_times()
+            cpu[name] = cpu.get(name, 0.0) + times.user + times.system
         except (psutil.Error, OSError):
             pass
-    return {name: value / 2**20 for name, value in totals.items()}
+    return {name: value / 2**20 for name, value in totals.items()}, cpu
 
 
 def main(argv=None) -> int:
@@ -84,8 +87,7 @@ def main(argv=None) -> int:
     proc = launch(env, Path(state), Path(state) / "hub.log")
     hub = Hub(f"http://127.0.0.1:{port}", token)
     names = [f"load{i:03d}" for i in range(1, n + 1)]
-    spawn_times, run_times, failures, peak = [], [], [], {}
-    cpu_start = os.times()
+    spawn_times, run_times, failures, peak, cpu_used = [], [], [], {}, {}
     try:
         hub.wait_up(120)
         hub.create_users(names)
@@ -107,8 +109,11 @@ def main(argv=None) -> int:
 
         def sample():
             while not stop_sampling.is_set():
-                for name, mib in pss_by_learner(state).items():
+                memory, cpu = pss_by_learner(state)
+                for name, mib in memory.items():
                     peak[name] = max(peak.get(name, 0.0), mib)
+                for name, seconds in cpu.items():
+                    cpu_used[name] = max(cpu_used.get(name, 0.0), seconds)
                 stop_sampling.wait(1.0)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -150,6 +155,9 @@ def main(argv=None) -> int:
     if pss:
         print(f"  PSS per learner (server + kernel, peak): median {statistics.median(pss):.0f} MiB, "
               f"max {max(pss):.0f} MiB, total {sum(pss):.0f} MiB")
+    if cpu_used:
+        print(f"  CPU per learner (server start + chapter, server + kernel): median "
+              f"{statistics.median(cpu_used.values()):.1f} s")
     return 1 if failures else 0
 
 
