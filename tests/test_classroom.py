@@ -128,6 +128,25 @@ def _ours(state):
     return found
 
 
+def _login(port, name, password):
+    """Log in through the hub's login form (a browser's way); returns (status, final URL)."""
+    import http.cookiejar
+    import re
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    login = f"http://127.0.0.1:{port}/hub/login"
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', opener.open(login, timeout=60).read().decode()).group(1)
+    form = urllib.parse.urlencode({"username": name, "password": password, "_xsrf": xsrf}).encode()
+    try:
+        with opener.open(login, form, timeout=120) as reply:
+            return reply.status, reply.url
+    except urllib.error.HTTPError as error:
+        return error.code, error.url
+
+
 @pytest.mark.classroom
 def test_classroom_smoke():
     require_classroom()
@@ -165,6 +184,10 @@ def test_classroom_smoke():
         except Exception:
             raise AssertionError("the hub or a server did not come up; hub log:\n"
                                  + (Path(state) / "hub.log").read_text(errors="replace")[-6000:])
+        # The class password logs a learner in (any other is refused) and lands on chapter 01 in JupyterLab.
+        assert _login(port, "ann", "not the password")[0] == 403
+        status, url = _login(port, "ann", env["ADNB_CLASS_PASSWORD"])
+        assert status == 200 and url.endswith("/user/ann/lab/tree/chapters/01_automatic_differentiation.ipynb"), url
         cells = code_cells(CHAPTER)
         for name in learners:
             home = Path(state) / "home" / name
