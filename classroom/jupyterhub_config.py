@@ -135,3 +135,13 @@ def pre_spawn_hook(spawner):
 
 
 c.Spawner.pre_spawn_hook = pre_spawn_hook
+
+
+def post_stop_hook(spawner):
+    """The runtime folder holds only sockets and connection files of the stopped server: remove it."""
+    import shutil
+
+    shutil.rmtree(_runtime_dir(spawner), ignore_errors=True)
+
+
+c.Spawner.post_stop_hook = post_stop_hook

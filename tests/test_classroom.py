@@ -203,8 +203,17 @@ def test_classroom_smoke():
         assert all(p.environ().get("OPENBLAS_NUM_THREADS") == "1" for p in servers)
         seen = {p.pid for p in psutil.Process(hub_proc.pid).children(recursive=True)} | {p.pid for p in _ours(state)}
         for name in learners:
+            assert Path(runtime_prefix + name).is_dir()  # the short per-learner runtime folder, in use
             hub.stop(name)
+        deadline = time.monotonic() + 60
+        while hub.running() and time.monotonic() < deadline:
+            time.sleep(0.5)
         assert hub.running() == []
+        # the post-stop hook removed the runtime folders
+        deadline = time.monotonic() + 30
+        while any(Path(runtime_prefix + name).exists() for name in learners) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not any(Path(runtime_prefix + name).exists() for name in learners)
     finally:
         seen |= {p.pid for p in _ours(state)}
         if hub_proc.poll() is None:
