@@ -3,7 +3,8 @@
 ``test_sync_*``: the first-spawn hook's chapter copy, which must never overwrite a learner's edits.
 ``test_classroom_smoke``: a real hub on loopback (free ports, its own state folder), two learners whose
 servers are spawned through the hub's REST API, chapter 01 run on each learner's own kernel through the
-single-user server's kernel REST API and websocket, then everything stopped, with no process left behind.
+single-user server's kernel REST API and websocket, then everything stopped by ``classroom/ctl.py stop``
+(make classroom-stop: the API, then the pid file), with no process left behind.
 It needs jupyterhub, jupyterhub-idle-culler, websocket-client (the ``classroom`` extra) and
 configurable-http-proxy from npm (``make test`` installs all of them); without them it skips, except under
 CI=true where that is a failure.
@@ -204,15 +205,13 @@ def test_classroom_smoke():
         seen = {p.pid for p in psutil.Process(hub_proc.pid).children(recursive=True)} | {p.pid for p in _ours(state)}
         for name in learners:
             assert Path(runtime_prefix + name).is_dir()  # the short per-learner runtime folder, in use
-            hub.stop(name)
-        deadline = time.monotonic() + 60
-        while hub.running() and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert hub.running() == []
+        # make classroom-stop: every server through the API, then the hub by its pid file
+        stop = subprocess.run([sys.executable, str(REPO / "classroom" / "ctl.py"), "stop"], env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert stop.returncode == 0, stop.stdout + stop.stderr
+        assert "stopped 2 learner server(s) through the API" in stop.stdout, stop.stdout
+        assert hub_proc.wait(timeout=30) == 0
         # the post-stop hook removed the runtime folders
-        deadline = time.monotonic() + 30
-        while any(Path(runtime_prefix + name).exists() for name in learners) and time.monotonic() < deadline:
-            time.sleep(0.5)
         assert not any(Path(runtime_prefix + name).exists() for name in learners)
     finally:
         seen |= {p.pid for p in _ours(state)}
