@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system programs the project needs and pip cannot provide:
-# Graphviz's `dot` (the renderer) and Debian's Chromium (for the browser tests).
-# Usage: tools/system-deps.sh graphviz [chromium]
+# Graphviz's `dot` (the renderer), Debian's Chromium (for the browser tests) and node with npm
+# (for JupyterHub's configurable-http-proxy, which tools/proxy-deps.sh then installs with npm).
+# Usage: tools/system-deps.sh graphviz [chromium] [node]
 set -euo pipefail
 
 want=()
@@ -9,6 +10,7 @@ for name in "$@"; do
   case "$name" in
     graphviz) command -v dot >/dev/null 2>&1 || want+=(graphviz) ;;
     chromium) [ -x /usr/bin/chromium ] || want+=(chromium) ;;
+    node) { command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; } || want+=(nodejs npm) ;;
     *) echo "system-deps: unknown component '$name'" >&2; exit 2 ;;
   esac
 done
