@@ -3,7 +3,9 @@
 ``test_sync_*``: the first-spawn hook's chapter copy, which must never overwrite a learner's edits.
 ``test_classroom_smoke``: a real hub on loopback (free ports, its own state folder), two learners whose
 servers are spawned through the hub's REST API, chapter 01 run on each learner's own kernel through the
-single-user server's kernel REST API and websocket, then everything stopped by ``classroom/ctl.py stop``
+single-user server's kernel REST API and websocket, one learner logging in through the hub in Debian's
+Chromium (Playwright) and running chapter 01 with Run All, then stepping its widget (a screenshot goes to
+tests/artifacts/browser/), then everything stopped by ``classroom/ctl.py stop``
 (make classroom-stop: the API, then the pid file), with no process left behind.
 It needs jupyterhub, jupyterhub-idle-culler, websocket-client (the ``classroom`` extra) and
 configurable-http-proxy from npm (``make test`` installs all of them); without them it skips, except under
@@ -11,6 +13,7 @@ CI=true where that is a failure.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -115,6 +118,13 @@ def free_ports(n):
     return ports
 
 
+def state_dir(state):
+    """A folder for the browser's profile inside the hub's state folder (removed with it)."""
+    path = Path(state) / "chromium"
+    path.mkdir(exist_ok=True)
+    return path
+
+
 def _ours(state):
     """Every live process carrying this hub's state folder in its environment (servers, kernels)."""
     import psutil
@@ -146,6 +156,48 @@ def _login(port, name, password):
             return reply.status, reply.url
     except urllib.error.HTTPError as error:
         return error.code, error.url
+
+
+def _learner_in_the_browser(port, name, password, folder):
+    """A learner's way in, in Debian's Chromium: the hub's login form, chapter 01 opened by default_url,
+    Run All, then the stepper stepped once. Returns the Run All state and what the step changed."""
+    import re
+
+    import browser as lab_browser
+    lab_browser.require(lab_browser.CHROMIUM.exists(), f"Chromium at {lab_browser.CHROMIUM} (apt install chromium)")
+    start = lab_browser.sync_playwright()
+    chromium = lab_browser.Chromium(Path(folder))
+    playwright = None
+    try:
+        chromium.start()
+        playwright = start().start()
+        page = playwright.chromium.connect_over_cdp(chromium.cdp_url).new_context(
+            viewport={"width": 1400, "height": 1000}).new_page()
+        page.set_default_timeout(120_000)
+        page.goto(f"http://127.0.0.1:{port}/hub/login", wait_until="domcontentloaded")
+        page.fill("input[name=username]", name)
+        page.fill("input[name=password]", password)
+        page.locator("input[type=submit], button[type=submit]").first.click()
+        page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel",
+                     has_text=CHAPTER.name).wait_for(state="visible", timeout=180_000)
+        page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status="idle"]'
+                     ).wait_for(state="attached", timeout=180_000)
+        state = lab_browser.run_all_and_wait(page, timeout=300)
+        errors = page.evaluate(lab_browser.ERRORS_JS)
+        widget = lab_browser.stepper(page)
+        widget.scroll_into_view_if_needed()
+        before = lab_browser.drawing_snapshot(widget)
+        widget.get_by_role("button", name=re.compile(r"step forward", re.I)).first.click()
+        deadline, after = time.monotonic() + 15, before
+        while after == before and time.monotonic() < deadline:
+            time.sleep(0.2)
+            after = lab_browser.drawing_snapshot(widget)
+        lab_browser.screenshot(page, lab_browser.artifacts_dir() / "classroom-chapter01-stepped.png")
+        return state, errors, lab_browser.describe_change(before, after, before)
+    finally:
+        if playwright is not None:
+            playwright.stop()
+        chromium.stop()
 
 
 @pytest.mark.classroom
@@ -189,6 +241,11 @@ def test_classroom_smoke():
         assert _login(port, "ann", "not the password")[0] == 403
         status, url = _login(port, "ann", env["ADNB_CLASS_PASSWORD"])
         assert status == 200 and url.endswith("/user/ann/lab/tree/chapters/01_automatic_differentiation.ipynb"), url
+        # ... and in a real browser: chapter 01 opens, runs clean through Run All, and its stepper steps
+        ran, errors, step = _learner_in_the_browser(port, "bob", env["ADNB_CLASS_PASSWORD"], state_dir(state))
+        assert errors == [] and ran["errors"] == 0, f"chapter 01 in the browser printed errors: {errors}"
+        assert all(re.fullmatch(r"\[\d+\]:", p) for p in ran["prompts"]), f"not every cell ran: {ran}"
+        assert step["restyled"] or step["added"] or step["removed"], f"Step forward changed nothing: {step}"
         cells = code_cells(CHAPTER)
         for name in learners:
             home = Path(state) / "home" / name
