@@ -65,11 +65,20 @@ class Optimizer:
                     else:
                         param.grad.zero_()
 
-    def _loss_of(self, closure):
-        if closure is None:
-            return None
-        with enable_grad():
-            return closure()
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient (each optimizer's own ``_update``)."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is not None:
+                    self._update(param, group)
+        return loss
+
+    def _update(self, param, group):
+        raise NotImplementedError(f"{type(self).__name__} has no update rule: define _update(param, group).")
 
     def __repr__(self) -> str:
         text = type(self).__name__ + " ("
