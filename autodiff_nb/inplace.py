@@ -11,7 +11,8 @@ import numpy as np
 
 from . import errors, functions as fn, indexing
 from .creation import as_tensor_arg, rng
-from .grad_mode import mode
+from .forward import attach, tangent_of
+from .grad_mode import dual, mode
 from .ops import RULES, apply
 from .tensor import Tensor
 
@@ -23,17 +24,22 @@ def inplace(t, recorded, raw, other=None, *, leaf_view=False):
 
     ``raw(array)`` changes the values directly: nothing to record (an SGD step under no_grad).
     ``recorded(old)`` computes the new value as an ordinary recorded op on an alias of the old
-    value; ``t`` then takes the result's values and history. ``leaf_view`` says the change goes
-    through a view (``x[0] = 1``), which PyTorch words differently.
+    value; ``t`` then takes the result's values and history, and its tangent: forward mode runs
+    under no_grad too, so a tensor with a tangent (or a tangent coming in) takes this way always.
+    ``leaf_view`` says the change goes through a view (``x[0] = 1``), which PyTorch words differently.
     """
     other_grad = isinstance(other, Tensor) and other.requires_grad
     counter = t._version_counter
-    if mode.enabled and (t.requires_grad or other_grad) and recorded is not None:
-        if t.requires_grad and t.grad_fn is None:
+    records = mode.enabled and (t.requires_grad or other_grad) and recorded is not None
+    carries = recorded is not None and dual.level is not None and (
+        tangent_of(t) is not None or (isinstance(other, Tensor) and tangent_of(other) is not None))
+    if records or carries:
+        if records and t.requires_grad and t.grad_fn is None:
             raise errors.inplace_on_leaf(view=leaf_view)
-        _refuse_view_of_recorded(t)
+        if records:
+            _refuse_view_of_recorded(t)
         old = Tensor._from_array(t.array.copy())
-        old.grad_fn, old.requires_grad = t.grad_fn, t.requires_grad
+        old.grad_fn, old.requires_grad, old._tangent = t.grad_fn, t.requires_grad, t._tangent
         result = recorded(old)
         if result.array.shape != t.array.shape:
             raise RuntimeError(
@@ -41,13 +47,29 @@ def inplace(t, recorded, raw, other=None, *, leaf_view=False):
                 f"{list(result.array.shape)}\nAn in-place op cannot change the tensor's shape; "
                 "write x = x + y instead.")
         t.array[...] = result.array
-        t.grad_fn, t.requires_grad = result.grad_fn, result.requires_grad
-        if result.grad_fn is not None:  # the node's output is now t, one version on
-            result.grad_fn.out_counter, result.grad_fn.out_version = counter, counter[0] + 1
+        if records:
+            t.grad_fn, t.requires_grad = result.grad_fn, result.requires_grad
+            if result.grad_fn is not None:  # the node's output is now t, one version on
+                result.grad_fn.out_counter, result.grad_fn.out_version = counter, counter[0] + 1
+        _take_tangent(t, tangent_of(result))
     else:
         raw(t.array)
     counter[0] += 1
     return t
+
+
+def _take_tangent(t, tangent):
+    """``t``'s tangent becomes ``tangent``: written into the tangent it has when it can be, as PyTorch
+    does, so a view's tangent (a view of its base's tangent, ``x[1:]``) changes its base's too."""
+    if tangent is None:
+        return
+    own = tangent_of(t)
+    if (own is not None and own.array.flags.writeable and own.array.shape == tangent.array.shape
+            and own.array.dtype == tangent.array.dtype and not own.requires_grad and not tangent.requires_grad):
+        own.array[...] = tangent.array
+        own._version_counter[0] += 1
+    else:
+        attach(t, tangent)
 
 
 def _refuse_view_of_recorded(t):
