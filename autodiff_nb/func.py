@@ -213,6 +213,14 @@ def _same_shape(out, items):
     return tuple(items) if isinstance(out, (tuple, list)) else items[0]
 
 
+def _treespec(x):
+    """PyTorch's text for the structure of a flat tuple or list (what its pytree error prints)."""
+    if not isinstance(x, (tuple, list)):
+        return "*"
+    leaves = ",\n  ".join("*" * len(x))
+    return f"TreeSpec({type(x).__name__}, None, [{leaves}])"
+
+
 def jvp(f, primals, tangents, *, strict=False, has_aux=False):
     """``jvp(f, (x,), (v,))`` -> ``(f(x), J·v)``: the derivative of ``f`` at ``x`` in the direction
     ``v``, from one forward pass on dual tensors (torch.func.jvp).
@@ -227,9 +235,12 @@ def jvp(f, primals, tangents, *, strict=False, has_aux=False):
     if not isinstance(tangents, tuple) or len(tangents) != len(primals):
         given = f"a {type(tangents).__name__} of {len(tangents)}" if isinstance(tangents, (tuple, list)) else \
             type(tangents).__name__
+        spec = _treespec(primals), _treespec(tangents)
         raise RuntimeError(f"{name}: Expected primals and tangents to have the same python structure. For example, "
-                           "if primals is a tuple of 3 tensors, tangents also must be.\nprimals is a tuple of "
-                           f"{len(primals)}, tangents {given}: give one tangent per primal, in a tuple.")
+                           "if primals is a tuple of 3 tensors, tangents also must be. Got primals with structure "
+                           f"{spec[0]} and tangents with structure {spec[1]}"
+                           f"\nprimals is a tuple of {len(primals)}, tangents {given}: give one tangent per primal, "
+                           "in a tuple.")
     with forward_ad.dual_level():
         duals = [forward_ad.make_dual(p, t) for p, t in zip(primals, tangents)]
         out, aux = _split_aux(f(*duals), has_aux, name)

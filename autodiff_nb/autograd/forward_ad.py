@@ -97,6 +97,8 @@ def make_dual(tensor, tangent, *, level=None):
 
 def unpack_dual(tensor, *, level=None):
     """``(primal, tangent)``: the value as a view without its tangent, and the tangent (None if it has none)."""
+    if dual.level is None:
+        return UnpackedDualTensor(tensor, None)  # as PyTorch: no level, nothing to unpack, whatever it is
     if not isinstance(tensor, Tensor):
         raise TypeError(f"_unpack_dual(): argument 'dual' (position 1) must be Tensor, not "
                         f"{type(tensor).__name__}\nunpack_dual takes a tensor, such as one made by make_dual.")
