@@ -23,9 +23,15 @@ from .tensor import Tensor
 
 
 def tangent_of(t):
-    """The tangent ``t`` carries at the open dual level, or None."""
+    """The tangent ``t`` carries at the open dual level (a Tensor), or None."""
     carried = t._tangent
-    return carried[1] if carried is not None and carried[0] == dual.level else None
+    if carried is None or carried[0] != dual.level:
+        return None
+    tangent = carried[1]
+    if type(tangent) is np.ndarray:  # push keeps a plain tangent as an array until someone asks for it
+        tangent = Tensor._from_array(tangent)
+        t._tangent = (carried[0], tangent)
+    return tangent
 
 
 def attach(t, tangent):
@@ -40,11 +46,11 @@ def tangent_out(rule, tangents, read, out, xp):
     for a VJP). Each term has its input's broadcast shape; the total is broadcast to the output's
     shape here, the one place (the mirror of ``tape.sum_to`` in reverse mode).
     """
-    total, terms = None, []
+    total, terms, jvps, variadic = None, [], rule.jvps, rule.variadic
     for slot, t in enumerate(tangents):
         if t is None:
             continue
-        jvp = rule.jvp(slot)
+        jvp = jvps[0 if variadic else slot]
         if jvp is None:
             raise errors.no_jvp(rule.name)
         term = jvp(xp, t, *read(slot))
@@ -60,9 +66,11 @@ def _fit(xp, tangent, out):
     keeps a float64 tangent of a float32 value as float64)."""
     if not xp.records and type(tangent) is not np.ndarray:
         tangent = np.asarray(tangent)  # numpy gives a scalar for 0-d math
-    if tuple(tangent.shape) != out.shape:
+    if tangent.shape != out.shape:
         tangent = xp.expand(tangent, out.shape)
     have = tangent.array.dtype if xp.records else tangent.dtype
+    if have == out.dtype:
+        return tangent
     want = np.promote_types(have, out.dtype)
     return tangent if have == want else xp.cast(tangent, want)
 
@@ -72,29 +80,43 @@ def push(rule, inputs, params, result, wants_grad, numpy_math):
 
     The tangent's own arithmetic is recorded (``dual.recorded_math``) when grad mode is on and a value
     it reads requires grad, so that a gradient of a tangent works (reverse over forward); else it is
-    plain numpy (``numpy_math``), and costs no record. It runs with the dual level closed: the
-    arithmetic of a tangent carries no tangent itself.
+    plain numpy (``numpy_math``), and costs no record. Recorded, it runs with the dual level closed:
+    the arithmetic of a tangent carries no tangent itself.
     """
-    tangents = [tangent_of(x) if isinstance(x, Tensor) else None for x in inputs]
-    if all(t is None for t in tangents) or result.array.dtype.kind != "f":
+    level, tangents, found, tangent_grad = dual.level, [], False, False
+    for x in inputs:  # one pass: each input's tangent (tangent_of, inlined: this runs for every op)
+        carried = x._tangent if type(x) is Tensor else None
+        if carried is not None and carried[0] == level:
+            t = carried[1]
+            found, tangent_grad = True, tangent_grad or (type(t) is Tensor and t.requires_grad)
+            tangents.append(t)
+        else:
+            tangents.append(None)
+    if not found or result.array.dtype.kind != "f":
         return
-    records = mode.enabled and (wants_grad or any(t is not None and t.requires_grad for t in tangents))
+    records = mode.enabled and (wants_grad or tangent_grad)
     xp = dual.recorded_math if records else numpy_math
-    if not records:
-        tangents = [None if t is None else t.array for t in tangents]
+    if records:
+        tangents = [t if t is None or type(t) is Tensor else Tensor._from_array(t) for t in tangents]
+    else:
+        tangents = [t.array if type(t) is Tensor else t for t in tangents]
     out = result if records else result.array
 
     def read(slot):
         return read_live(rule.jvp_reads(slot), slot, inputs, params, out, records)
 
-    level, dual.level = dual.level, None
-    try:
+    if not records:  # plain numpy: nothing in it could carry a tangent
         tangent, _ = tangent_out(rule, tangents, read, result.array, xp)
-    finally:
-        dual.level = level
+    else:
+        dual.level = None
+        try:
+            tangent, _ = tangent_out(rule, tangents, read, result.array, xp)
+        finally:
+            dual.level = level
     if tangent is not None:
-        tangent = tangent if records else Tensor._from_array(tangent)
-        attach(result, tangent)
+        # a plain tangent stays an array (tangent_of wraps it when asked): a Tensor per op for tangents
+        # that are only read by the next op was a tenth of a jvp's time (benchmarks, workload H)
+        result._tangent = (level, tangent)
         if result.grad_fn is not None:  # a backward recorded with create_graph reads the output again
             result.grad_fn.out_tangent = result._tangent
 

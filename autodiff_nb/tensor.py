@@ -61,7 +61,7 @@ class Tensor:
         t._accumulator = None  # the AccumulateGrad node of a leaf, made when first needed
         t._hooks = None
         t._retains_grad = False
-        t._tangent = None  # forward mode: (dual level, tangent Tensor), read through forward.tangent_of
+        t._tangent = None  # forward mode: (dual level, tangent), read through forward.tangent_of
         return t
 
     @property
@@ -280,6 +280,8 @@ class Tensor:
         suffix = None if dt in (dtypes.float32, dtypes.int64, dtypes.bool) else repr(dt)
         grad_fn = self.grad_fn.name() if self.grad_fn is not None else None
         tangent = self._tangent[1] if self._tangent is not None and self._tangent[0] == dual_state.level else None
+        if tangent is not None and type(tangent) is not Tensor:  # forward mode keeps plain tangents as arrays
+            tangent = Tensor._from_array(tangent)
         return tensor_repr(self.array, dtype_suffix=suffix, grad_fn=grad_fn, requires_grad=self.requires_grad,
                            tangent=None if tangent is None else f"{tangent}")
 

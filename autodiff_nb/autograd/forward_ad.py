@@ -22,7 +22,7 @@ from collections import namedtuple
 from .. import errors
 from ..forward import attach, tangent_of
 from ..functions import TensorMath, reshape
-from ..grad_mode import dual
+from ..grad_mode import dual, mode
 from ..tensor import Tensor
 
 __all__ = ["UnpackedDualTensor", "dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual"]
@@ -80,19 +80,26 @@ def make_dual(tensor, tangent, *, level=None):
         if not isinstance(value, Tensor):
             raise AttributeError(f"'{type(value).__name__}' object has no attribute 'is_floating_point'\n"
                                  "make_dual takes two tensors: make_dual(torch.tensor(x), torch.tensor(v)).")
-    if not tensor.dtype.is_floating_point:
+    if tensor.array.dtype.kind != "f":
         raise errors.dual_not_float("primal", tensor.dtype)
-    if not tangent.dtype.is_floating_point:
+    if tangent.array.dtype.kind != "f":
         raise errors.dual_not_float("tangent", tangent.dtype)
-    if tangent.shape != tensor.shape:
-        raise errors.tangent_size(tensor.shape, tangent.shape)
+    if tangent.array.shape != tensor.array.shape:
+        raise errors.tangent_size(tensor.array.shape, tangent.array.shape)
     if tangent_of(tensor) is not None:
         raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward gradient at the "
                            "same level 0 is not supported.\nUnpack it first: make_dual(unpack_dual(x).primal, "
                            "tangent).")
-    out = reshape(tensor, tensor.array.shape, _name="ViewBackward0")
+    out = _view(tensor, "ViewBackward0")
     attach(out, tangent)
     return out
+
+
+def _view(tensor, name):
+    """The same values (a view, sharing the version counter); recorded as ``name`` when it must be."""
+    if tensor.requires_grad and mode.enabled:
+        return reshape(tensor, tensor.array.shape, _name=name)
+    return Tensor._from_array(tensor.array, tensor._version_counter)
 
 
 def unpack_dual(tensor, *, level=None):
@@ -107,7 +114,7 @@ def unpack_dual(tensor, *, level=None):
         return UnpackedDualTensor(tensor, None)
     level, dual.level = dual.level, None  # the primal is the same values without the tangent
     try:
-        primal = reshape(tensor, tensor.array.shape, _name="AliasBackward0")
+        primal = _view(tensor, "AliasBackward0")
     finally:
         dual.level = level
     return UnpackedDualTensor(primal, tangent)
