@@ -15,7 +15,9 @@ notebook, in the style of HIPS/autograd's ``defvjp``::
     tensor([ 3., 12.])
 
 Each VJP receives the incoming gradient ``g``, the forward's output ``ans`` and the forward's inputs,
-and returns the gradient for its own input. Register a *wrong* one on purpose and
+and returns the gradient for its own input. Forward mode (``func.jvp``, ``jacfwd``, dual tensors)
+needs a JVP too, given as JAX gives one: ``defjvp(cube, lambda primals, tangents: (cube(x), 3 * x ** 2
+* t))`` with ``(x,), (t,) = primals, tangents``. Register a *wrong* one on purpose and
 ``autograd.gradcheck`` (or ``%autodiff check``) will catch it -- that is what gradient checking is for.
 """
 from __future__ import annotations
@@ -24,10 +26,10 @@ import functools
 
 import numpy as np
 
-from . import ops
+from . import errors, ops
 from .tensor import Tensor
 
-__all__ = ["primitive", "defvjp"]
+__all__ = ["primitive", "defvjp", "defjvp"]
 
 
 def _backward_name(fn) -> str:
@@ -56,8 +58,21 @@ def primitive(forward):
         # copied: a user's VJP may hand back an array it keeps (an input, say), and .grad must not share it
         return grad if isinstance(grad, Tensor) else np.array(grad)
 
+    jvps = []  # the user's jvp(primals, tangents) -> (primal_out, tangent_out), once given
+
+    def jvp(xp, t, i, inputs):
+        """Input ``i``'s term: the user's JVP with this input's tangent and zeros for the others (the
+        JVP is linear in the tangents, so the terms add up to the JVP of them all)."""
+        if not jvps:
+            raise errors.no_jvp(forward.__name__)
+        tangents = tuple(t if k == i else xp.zeros_like(x) if not isinstance(x, (int, float)) else 0.0
+                         for k, x in enumerate(inputs))
+        _, tangent = jvps[0](inputs, tangents)
+        return tangent if isinstance(tangent, Tensor) else np.array(tangent)
+
     rule = ops.Rule(_backward_name(forward), forward, variadic=True,
-                    args=(vjp, f"{{g}} through your vjp for {forward.__name__}'s input {{i}}"))
+                    args=(vjp, f"{{g}} through your vjp for {forward.__name__}'s input {{i}}",
+                          jvp, f"your jvp for {forward.__name__} with the tangent {{t}} of input {{i}}"))
 
     @functools.wraps(forward)
     def op(*args):
@@ -67,6 +82,7 @@ def primitive(forward):
 
     op.rule = rule
     op.vjps = vjps
+    op.jvps = jvps
     return op
 
 
@@ -87,3 +103,18 @@ def defvjp(op, *vjps):
     for i, v in enumerate(vjps):
         if v is not None:
             op.vjps[i] = v
+
+
+def defjvp(op, jvp):
+    """Give ``op`` its forward-mode rule, in JAX's form: ``jvp(primals, tangents)`` returns
+    ``(primal_out, tangent_out)``, with one tangent per input (zeros for an input that has none).
+
+    >>> @primitive
+    ... def sin(x):
+    ...     return np.sin(x)
+    >>> defjvp(sin, lambda primals, tangents: (np.sin(primals[0]), np.cos(primals[0]) * tangents[0]))
+    """
+    if not hasattr(op, "jvps"):
+        raise TypeError(f"defjvp() expects a function made with @primitive, got {op!r}.\n"
+                        "Decorate the numpy forward with @autodiff_nb.custom.primitive first.")
+    op.jvps[:] = [jvp]

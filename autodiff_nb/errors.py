@@ -170,3 +170,35 @@ def not_bool(op: str, name: str, value) -> TypeError:
     """PyTorch's argument parser refusing a flag that is not True or False (keepdim=1)."""
     return TypeError(f"{op}(): argument '{name}' must be bool, not {python_type(value)}\n"
                      f"Pass {name}=True or {name}=False.")
+
+# ----------------------------------------------------------------------------------- forward mode
+def no_jvp(rule_name: str) -> NotImplementedError:
+    return NotImplementedError(
+        "You must implement the jvp function for custom autograd.Function to use it with forward mode AD.\n"
+        f"{rule_name} has no forward-mode derivative: give it one with "
+        "autodiff_nb.custom.defjvp(op, lambda primals, tangents: (out, tangent_out)).")
+
+
+def no_dual_level() -> RuntimeError:
+    return RuntimeError(
+        "Trying to create a dual Tensor for forward AD but no level exists, make sure to enter_dual_level() "
+        "first.\nOpen one around the computation: with forward_ad.dual_level(): x = make_dual(x, tangent) ...")
+
+
+def nested_dual_level() -> RuntimeError:
+    return RuntimeError(
+        "Nested forward mode AD is not supported at the moment\nA dual level is already open here: "
+        "finish it first, or push both directions through one level (stack them into one tangent).")
+
+
+def dual_not_float(which: str, dtype) -> ValueError:
+    return ValueError(f"Expected {which} to be floating point or complex, but got: {dtype}\n"
+                      f"Only floating-point values have tangents: convert the {which} first ({which}.float()).")
+
+
+def tangent_size(primal_shape, tangent_shape) -> RuntimeError:
+    return RuntimeError(
+        "Trying to set a forward gradient that has a different size than that of the original Tensor, this "
+        f"is not supported. Tensor is of size {list(primal_shape)} while the given forward gradient is of "
+        f"size {list(tangent_shape)}.\nThe tangent is a direction for every element of the primal: give it "
+        f"the primal's shape {tuple(primal_shape)}.")

@@ -893,6 +893,10 @@ class TensorMath:
             x = apply(rule, x, **params)
         return x
 
+    def put(value, shape, key):
+        zeros = Tensor._from_array(np.zeros(shape, dtype=value.array.dtype))
+        return apply(RULES["setitem"], zeros, value, key=key)
+
     @staticmethod
     def zeros_like(x):
         return mul(x, 0)  # recorded, so a gradient of this gradient is zero too

@@ -1,4 +1,5 @@
-"""Grad mode: whether ops that run now are recorded (``no_grad``, ``enable_grad``, ``set_grad_enabled``).
+"""Grad mode: whether ops that run now are recorded (``no_grad``, ``enable_grad``, ``set_grad_enabled``),
+and the dual level: whether they carry tangents forward (``autograd.forward_ad.dual_level``).
 
 >>> x = tensor(1., requires_grad=True)
 >>> with no_grad():
@@ -15,6 +16,16 @@ class _GradMode(threading.local):
 
 
 mode = _GradMode()  # read by ops.apply on every op: mode.enabled
+
+
+class _DualLevel(threading.local):
+    level = None  # the dual level open now (an int, new for every level), or None: no tangents anywhere
+    # The array namespace a tangent is computed with when it must itself be recorded (functions.TensorMath,
+    # handed over by whoever opens the level: the layers below functions cannot import it).
+    recorded_math = None
+
+
+dual = _DualLevel()  # read by ops.apply on every op: dual.level; opened by autograd.forward_ad.dual_level
 
 
 def is_grad_enabled() -> bool:

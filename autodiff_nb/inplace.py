@@ -11,8 +11,9 @@ import numpy as np
 
 from . import dtypes, errors, functions as fn, indexing, views
 from .creation import as_tensor_arg, rng
-from .grad_mode import mode
-from .ops import RULES, apply
+from .forward import attach, tangent_of
+from .grad_mode import dual, mode
+from .ops import RULES, apply, replay
 from .tensor import Tensor
 
 
@@ -21,33 +22,64 @@ def inplace(t, recorded, raw, other=None, *, overlap_ok=False):
 
     ``raw(array)`` changes the values directly: nothing to record (an SGD step under no_grad).
     ``recorded(old)`` computes the new value as an ordinary recorded op on an alias of the old
-    value; ``t`` then takes the result's values and history. A change through a view is a change of
-    its base, recorded on the base (views.through). ``overlap_ok``: the op may write into a view that
-    repeats elements (PyTorch's fill_ and zero_ may).
+    value; ``t`` then takes the result's values and history, and its tangent: forward mode runs
+    under no_grad too, so a tensor with a tangent (or a tangent coming in) takes this way always.
+    A change through a view is a change of its base, recorded on the base (views.through).
+    ``overlap_ok``: the op may write into a view that repeats elements (PyTorch's fill_ and zero_ may).
     """
     if not overlap_ok:
         views.refuse_overlap(t)
     other_grad = isinstance(other, Tensor) and other.requires_grad
     counter = t._version_counter  # a view's is its base's: the change below bumps both
-    if mode.enabled and (t.requires_grad or other_grad) and recorded is not None:
+    records = mode.enabled and (t.requires_grad or other_grad) and recorded is not None
+    carries = recorded is not None and dual.level is not None and (
+        tangent_of(t) is not None or (isinstance(other, Tensor) and tangent_of(other) is not None))
+    if records or carries:
         changed = t
         if t._view is not None:  # the new history is the base's; the view's is remade from it when read
             changed, recorded = t._view.base, views.through(t._view, recorded)
-        if changed.requires_grad and changed.grad_fn is None:
+        if records and changed.requires_grad and changed.grad_fn is None:
             raise errors.inplace_on_leaf(view=changed is not t)
         old = Tensor._from_array(changed.array.copy())
-        old.grad_fn, old.requires_grad = changed.grad_fn, changed.requires_grad
+        old.grad_fn, old.requires_grad, old._tangent = changed.grad_fn, changed.requires_grad, changed._tangent
         result = recorded(old)
         views.check_fits(changed.array.shape, result.array.shape)
         _check_storable(result.array.dtype, changed.array.dtype)
         changed.array[...] = result.array
-        changed.grad_fn, changed.requires_grad = result.grad_fn, result.requires_grad
-        if result.grad_fn is not None:  # the node's output is now the changed tensor, one version on
-            result.grad_fn.out_counter, result.grad_fn.out_version = counter, counter[0] + 1
+        if records:
+            changed.grad_fn, changed.requires_grad = result.grad_fn, result.requires_grad
+            if result.grad_fn is not None:  # the node's output is now the changed tensor, one version on
+                result.grad_fn.out_counter, result.grad_fn.out_version = counter, counter[0] + 1
+        _take_tangent(changed, tangent_of(result))
+        if changed is not t:
+            _view_tangent(t, changed)
     else:
         raw(t.array)
     counter[0] += 1
     return t
+
+
+def _take_tangent(t, tangent):
+    """``t``'s tangent becomes ``tangent``: written into the tangent it has when it can be, as PyTorch
+    does, so a view's tangent (a view of its base's tangent, ``x[1:]``) changes its base's too."""
+    if tangent is None:
+        return
+    own = tangent_of(t)
+    if (own is not None and own.array.flags.writeable and own.array.shape == tangent.array.shape
+            and own.array.dtype == tangent.array.dtype and not own.requires_grad and not tangent.requires_grad):
+        own.array[...] = tangent.array
+        own._version_counter[0] += 1
+    else:
+        attach(t, tangent)
+
+
+def _view_tangent(view, base):
+    """After a change through a view, the view's tangent is its region of the base's new tangent: it
+    already is when it was a view of the base's tangent, as it is after ``y = x[1:]`` in a dual level."""
+    base_tangent, own = tangent_of(base), tangent_of(view)
+    if base_tangent is None or (own is not None and np.shares_memory(own.array, base_tangent.array)):
+        return
+    attach(view, Tensor._from_array(replay(base_tangent.array, view._view.steps)))
 
 
 def _binary(ufunc, op):

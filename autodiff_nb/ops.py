@@ -1,15 +1,18 @@
-"""The rule table: every primitive's forward (numpy) beside the vector-Jacobian product of each input.
+"""The rule table: every primitive's forward (numpy) beside, per input, its vector-Jacobian product
+(reverse mode) and its Jacobian-vector product (forward mode).
 
 Read a rule the way PyTorch's ``derivatives.yaml`` reads::
 
-    "mul": Rule("MulBackward0", np.multiply, promote=SAME,
-                a=(lambda xp, g, b: g * b, "{b} · {g}"),
-                b=(lambda xp, g, a: g * a, "{a} · {g}")),
+    "mul": R("MulBackward0", np.multiply, promote=SAME,
+             a=(lambda xp, g, b: g * b, "{b} · {g}", lambda xp, t, b: t * b, "{t} · {b}"),
+             b=(lambda xp, g, a: g * a, "{a} · {g}", lambda xp, t, a: t * a, "{a} · {t}")),
 
 ``y = a * b`` runs ``np.multiply``; in backward, the gradient ``g`` reaching ``y`` becomes ``g * b``
-for ``a`` and ``g * a`` for ``b``; the strings are the words ``explain`` prints. ``apply`` runs a rule
-and records a ``tape.Node``; ``tape.walk`` calls the VJPs. Broadcasting is undone in one place for
-every rule (``tape.sum_to``), so no VJP repeats it.
+for ``a`` and ``g * a`` for ``b``; in forward mode, the tangents ``t`` of ``a`` and of ``b`` make
+``t * b + a * t`` the tangent of ``y``; the strings are the words ``explain`` prints. ``apply`` runs
+a rule, records a ``tape.Node`` and pushes tangents (``forward.push``); ``tape.walk`` calls the
+VJPs. Broadcasting is undone in one place for every rule (``tape.sum_to``), and done in one place
+for every tangent (``forward.tangent_out``), so no VJP or JVP repeats it.
 """
 from __future__ import annotations
 
@@ -19,7 +22,8 @@ import math
 import numpy as np
 
 from . import dtypes, errors, indexing
-from .grad_mode import mode
+from .forward import push
+from .grad_mode import dual, mode
 from .tape import Node, ignore_float_errors, restore_float_errors, sum_to
 from .tensor import Tensor
 
@@ -27,16 +31,19 @@ SAME, FLOAT = "same", "float"  # promotion: PyTorch's result dtype; the same but
 
 
 class Rule:
-    """One primitive: its forward, and per input the VJP that sends the output's gradient back to it.
+    """One primitive: its forward, and per input ``(vjp, words, jvp, words)``: the VJP that sends the
+    output's gradient back to the input, and the JVP that sends the input's tangent on to the output.
 
     Every VJP is ``vjp(xp, g, ...)``: ``g`` is the gradient that reached the output, and ``xp`` is
     numpy, or under ``create_graph`` the engine's own ops under the same names, so the very same line
-    of math is recorded and can be differentiated again. The names of its other parameters say what
-    it reads: an input by its name here (``a``, ``b``, ``x``); ``out``, the output; a parameter of
-    the op by its name (``dims``, ``keepdim``); ``a_shape``, the shape of input ``a``; ``i``, the
-    input's position (ops with any number of inputs); ``inputs``, all of them. The walk runs an
-    input's VJP only when that input needs a gradient, and checks that every value it reads is still
-    the value recorded (not changed in place since).
+    of math is recorded and can be differentiated again. Every JVP is ``jvp(xp, t, ...)``: ``t`` is
+    the input's tangent, and the output's tangent is the sum of the JVPs of the inputs that have one.
+    The names of their other parameters say what they read: an input by its name here (``a``, ``b``,
+    ``x``); ``out``, the output; a parameter of the op by its name (``dims``, ``keepdim``);
+    ``a_shape``, the shape of input ``a``; ``i``, the input's position (ops with any number of
+    inputs); ``inputs``, all of them. The walk runs an input's VJP only when that input needs a
+    gradient, and checks that every value it reads is still the value recorded (not changed in
+    place since); ``forward.push`` runs an input's JVP only when that input has a tangent.
     """
 
     def __init__(self, name, forward, *, promote=None, shown_edges=None, variadic=False, refuses_bool=None,
@@ -50,15 +57,17 @@ class Rule:
         self.shown_edges = shown_edges
         self.variadic = variadic  # cat, stack: one VJP for every input, told its position by ``i``
         self.input_names = tuple(inputs)
-        self.vjps = tuple(vjp for vjp, _ in inputs.values())
-        self.words = tuple(words for _, words in inputs.values())
-        # per input: what its VJP reads, as (name, where to find it), worked out once here
-        self._reads = tuple(() if vjp is None else tuple(self._source(name) for name in
-                                                          tuple(inspect.signature(vjp).parameters)[2:])
-                            for vjp in self.vjps)
+        specs = [tuple(spec) + (None, None) * (len(spec) == 2) for spec in inputs.values()]
+        self.vjps, self.words, self.jvps, self.jvp_words = (tuple(column) for column in zip(*specs))
+        # per input: what its VJP (and its JVP) reads, as (name, kind, key), worked out once here
+        self._reads = tuple(self._reads_of(f) for f in self.vjps)
+        self._jvp_reads = tuple(self._reads_of(f) for f in self.jvps)
+
+    def _reads_of(self, f):
+        return () if f is None else tuple(self._source(name) for name in tuple(inspect.signature(f).parameters)[2:])
 
     def _source(self, name):
-        """Where the value a VJP names lives: ("input", k), ("shape", k), ("out",), ("i",),
+        """Where the value a VJP or JVP names lives: ("input", k), ("shape", k), ("out",), ("i",),
         ("inputs",) or ("param", name)."""
         if name in self.input_names:
             return name, "input", self.input_names.index(name)
@@ -77,6 +86,16 @@ class Rule:
 
     def words_for(self, slot):
         return self.words[0 if self.variadic else slot]
+
+    def jvp(self, slot):
+        return self.jvps[0 if self.variadic else slot]
+
+    def jvp_reads(self, slot):
+        """``(name, kind, key)`` for each value the JVP of input ``slot`` reads."""
+        return self._jvp_reads[0 if self.variadic else slot]
+
+    def jvp_words_for(self, slot):
+        return self.jvp_words[0 if self.variadic else slot]
 
 
 def apply(rule, *inputs, name=None, **params):
@@ -108,6 +127,8 @@ def apply(rule, *inputs, name=None, **params):
     if wants_grad and mode.enabled and out.dtype.kind == "f":  # integer results carry no gradient
         result._grad_fn = Node(rule, inputs, params, result, name or rule.name)
         result._requires_grad = True
+    if dual.level is not None:  # forward mode: tangents go along, whether or not grad mode records
+        push(rule, inputs, params, result, wants_grad, NumpyMath)
     return result
 
 
@@ -184,6 +205,13 @@ class NumpyMath:
         return replay(a, steps)
 
     @staticmethod
+    def put(value, shape, key):
+        """Zeros of ``shape`` with ``value`` written at ``key`` (``x[key] = value``)."""
+        out = np.zeros(shape, dtype=np.asarray(value).dtype)
+        indexing.setitem(out, key, value)
+        return out
+
+    @staticmethod
     def zeros_like(a):
         return np.zeros_like(a)
 
@@ -230,6 +258,11 @@ def _mean_vjp(xp, g, dims, keepdim, a_shape):
     return _unreduce(xp, g, dims, keepdim, a_shape) * (1.0 / n if n else math.nan)
 
 
+def _mean_jvp(xp, t, dims, keepdim, a_shape):
+    n = _count(a_shape, dims)
+    return xp.sum(t, dims, keepdim) * (1.0 / n if n else math.nan)
+
+
 def _mean_forward(a, dims, keepdim):
     if a.size == 0:  # the mean of nothing is nan, silently (numpy would warn)
         return a.sum(axis=dims, keepdims=keepdim) * np.nan
@@ -254,13 +287,21 @@ def _select_vjp(xp, g, dims, keepdim, mask, a_shape):
     return xp.select(mask, _unreduce(xp, g, dims, keepdim, a_shape), None)
 
 
-def _larger_vjp(xp, g, mine, other):
+def _select_jvp(xp, t, dims, keepdim, mask):
+    """max/min: the tangent of the selected element; a full reduction's ties share it evenly."""
+    picked = xp.sum(xp.select(mask, t, None), dims, keepdim)
+    return picked / int(mask.sum()) if dims is None else picked
+
+
+# The elementwise helpers below serve as VJP and as JVP (the Jacobian is diagonal): ``g`` is the
+# output's gradient, or the input's tangent.
+def _larger_term(xp, g, mine, other):
     """maximum: the larger input takes the gradient, each half of it where they are equal. A NaN is
     neither smaller nor equal, so it takes all of it, as in PyTorch."""
     return xp.select(~(mine < other), xp.where(mine == other, g / 2, g), None)
 
 
-def _smaller_vjp(xp, g, mine, other):
+def _smaller_term(xp, g, mine, other):
     return xp.select(~(mine > other), xp.where(mine == other, g / 2, g), None)
 
 
@@ -295,6 +336,12 @@ def _norm_vjp(xp, g, x, out, ord, dims, keepdim, x_shape):
     return xp.sign(x) * grown * g / (out ** (ord - 1) + (out == 0))
 
 
+def _norm_jvp(xp, t, x, out, ord, dims, keepdim):
+    if ord == 1:
+        return xp.sum(t * xp.sign(x), dims, keepdim)
+    return xp.sum(t * x, dims, keepdim) / (out + (out == 0))  # <x / |x|, t>, taken as 0 at the origin
+
+
 def _softmax_forward(x, dims):
     if x.size == 0:
         return x.copy()  # numpy's max has nothing to start from; the softmax of nothing is nothing
@@ -309,7 +356,7 @@ def _log_softmax_forward(x, dims):
     return shifted - np.log(np.exp(shifted).sum(axis=dims, keepdims=True))
 
 
-def _pow_base_vjp(xp, g, base, exponent):
+def _pow_base_term(xp, g, base, exponent):
     if isinstance(exponent, (int, float)):
         # an exponent of 0 gives 0 everywhere, even at base 0 (not 0 * 0**-1)
         return g * exponent * base ** (exponent - 1) if exponent != 0 else xp.zeros_like(g)
@@ -317,7 +364,7 @@ def _pow_base_vjp(xp, g, base, exponent):
     return g * exponent * base ** xp.where(exponent != 0, exponent - 1, exponent)
 
 
-def _pow_exponent_vjp(xp, g, base, exponent, out):
+def _pow_exponent_term(xp, g, base, exponent, out):
     """d/db a**b = a**b log a. At a == 0 PyTorch takes it as 0 for b >= 0 and -inf for b < 0."""
     if isinstance(base, (int, float)):
         if base == 0:
@@ -336,13 +383,13 @@ def _within(x, low, high):
     return (x >= low) & (x <= high)
 
 
-def _clamp_low_vjp(xp, g, x, low, high):
+def _clamp_low_term(xp, g, x, low, high):
     """Where the lower bound won, strictly below the upper bound, the gradient is the bound's
     (PyTorch's clamp_backward_min_max: with low == high the upper bound takes it)."""
     return xp.select((x < low) & (low < high) if high is not None else x < low, g, None)
 
 
-def _clamp_high_vjp(xp, g, x, low, high):
+def _clamp_high_term(xp, g, x, low, high):
     return xp.select((x > high) | (high < low) if low is not None else x > high, g, None)
 
 
@@ -366,6 +413,13 @@ def _matmul_b_vjp(xp, g, a, b_shape):
 def _cat_vjp(xp, g, i, dim, sizes):
     start = sum(sizes[:i])
     return xp.take(g, (slice(None),) * dim + (slice(start, start + sizes[i]),))
+
+
+def _cat_jvp(xp, t, i, dim, sizes):
+    """Input ``i``'s tangent in its part of the output, zeros in the others' parts."""
+    start = sum(sizes[:i])
+    shape = tuple(t.shape[:dim]) + (sum(sizes),) + tuple(t.shape[dim + 1:])
+    return xp.scatter(t, shape, (slice(None),) * dim + (slice(start, start + sizes[i]),))
 
 
 def _setitem_forward(a, value, key):
@@ -412,10 +466,16 @@ def _copy_slices_value_vjp(xp, g, steps, repeats):
 
 
 def _copy_slices_forward(base, value, steps, mask, repeats):
-    new = unreplay(NumpyMath, value, steps)
+    new = _copy_slices_value_jvp(NumpyMath, value, steps, repeats)
+    return np.where(mask, new, base).astype(base.dtype, copy=False)
+
+
+def _copy_slices_value_jvp(xp, value, steps, repeats):
+    """The view's new region (or its tangent) put where the view sits in a zero base."""
+    new = unreplay(xp, value, steps)
     if repeats:  # fill_ wrote one value into every copy of an element: the value, not their sum
         new = new / np.maximum(unreplay(NumpyMath, np.ones(value.shape), steps), 1)
-    return np.where(mask, new, base).astype(base.dtype, copy=False)
+    return new
 
 
 def _expand_forward(a, new_shape):
@@ -492,138 +552,188 @@ _SUBTRACT_BOOL = ("Subtraction, the `-` operator, with a bool tensor is not supp
                   "`logical_xor()` operator instead.\na ^ b is True where exactly one of them is.")
 
 R = Rule
+# Per input: (VJP, its words, JVP, its words). An elementwise op's Jacobian is diagonal, so it is its
+# own transpose: its JVP is its VJP's formula with the input's tangent t where the VJP has the output's
+# gradient g (d(a·b) = ȧ·b + a·ḃ). For the other ops (matmul, reductions, shapes) the JVP applies the
+# op's linear map to t where the VJP applied that map's transpose to g: sum's VJP spreads g out, its JVP
+# sums t; indexing's VJP scatters g, its JVP indexes t.
 RULES = {
     # elementwise arithmetic ---------------------------------------------------------------
     "add": R("AddBackward0", np.add, promote=SAME,
-             a=(lambda xp, g: g, "{g}"),
-             b=(lambda xp, g: g, "{g}")),
+             a=(lambda xp, g: g, "{g}", lambda xp, t: t, "{t}"),
+             b=(lambda xp, g: g, "{g}", lambda xp, t: t, "{t}")),
     "sub": R("SubBackward0", np.subtract, promote=SAME, refuses_bool=_SUBTRACT_BOOL,
-             a=(lambda xp, g: g, "{g}"),
-             b=(lambda xp, g: -g, "-{g}")),
+             a=(lambda xp, g: g, "{g}", lambda xp, t: t, "{t}"),
+             b=(lambda xp, g: -g, "-{g}", lambda xp, t: -t, "-{t}")),
     "rsub": R("RsubBackward1", lambda a, b: np.subtract(b, a), promote=SAME, shown_edges=_drop_numbers,
               refuses_bool=_SUBTRACT_BOOL,
-              a=(lambda xp, g: -g, "-{g}"),
+              a=(lambda xp, g: -g, "-{g}", lambda xp, t: -t, "-{t}"),
               b=(None, None)),
     "mul": R("MulBackward0", np.multiply, promote=SAME,
-             a=(lambda xp, g, b: g * b, "{b} · {g}"),  # the local derivative first: 2 · grad(y)
-             b=(lambda xp, g, a: g * a, "{a} · {g}")),
+             a=(lambda xp, g, b: g * b, "{b} · {g}",  # the local derivative first: 2 · grad(y)
+                lambda xp, t, b: t * b, "{t} · {b}"),
+             b=(lambda xp, g, a: g * a, "{a} · {g}",
+                lambda xp, t, a: t * a, "{a} · {t}")),
     "div": R("DivBackward0", _quietly(np.true_divide), promote=FLOAT,
-             a=(lambda xp, g, b: g / b, "{g} / {b}"),
-             b=(lambda xp, g, a, b: -g * a / (b * b), "-{g} · {a} / {b}²")),
+             a=(lambda xp, g, b: g / b, "{g} / {b}",
+                lambda xp, t, b: t / b, "{t} / {b}"),
+             b=(lambda xp, g, a, b: -g * a / (b * b), "-{g} · {a} / {b}²",
+                lambda xp, t, a, b: -t * a / (b * b), "-{t} · {a} / {b}²")),
     "remainder": R("RemainderBackward0", _quietly(np.remainder), promote=SAME,
-                   a=(lambda xp, g: g, "{g}"),
-                   b=(lambda xp, g, a, b, out: -g * (a - out) / b, "-{g} · floor({a} / {b})")),  # a = b·floor(a/b) + out
+                   a=(lambda xp, g: g, "{g}", lambda xp, t: t, "{t}"),
+                   b=(lambda xp, g, a, b, out: -g * (a - out) / b, "-{g} · floor({a} / {b})",  # a = b·floor(a/b) + out
+                      lambda xp, t, a, b, out: -t * (a - out) / b, "-{t} · floor({a} / {b})")),
     "reciprocal": R("ReciprocalBackward0", _quietly(lambda x: np.true_divide(1, x)), promote=FLOAT,
-                    x=(lambda xp, g, out: -g * out * out, "-{g} · {out}²")),
+                    x=(lambda xp, g, out: -g * out * out, "-{g} · {out}²",
+                       lambda xp, t, out: -t * out * out, "-{t} · {out}²")),
     "pow": R("PowBackward0", _quietly(_pow_forward), promote=SAME, shown_edges=_drop_numbers,
-             base=(_pow_base_vjp, "{g} · {exponent} · {base}^({exponent} - 1)"),
-             exponent=(_pow_exponent_vjp, "{g} · {out} · log({base})")),
+             base=(_pow_base_term, "{g} · {exponent} · {base}^({exponent} - 1)",
+                   _pow_base_term, "{t} · {exponent} · {base}^({exponent} - 1)"),
+             exponent=(_pow_exponent_term, "{g} · {out} · log({base})",
+                       _pow_exponent_term, "{t} · {out} · log({base})")),
     "neg": R("NegBackward0", np.negative,
-             x=(lambda xp, g: -g, "-{g}")),
+             x=(lambda xp, g: -g, "-{g}", lambda xp, t: -t, "-{t}")),
     "sign": R("SignBackward0", sign,
-              x=(lambda xp, g: xp.zeros_like(g), "0 (sign is flat)")),
+              x=(lambda xp, g: xp.zeros_like(g), "0 (sign is flat)", lambda xp, t: xp.zeros_like(t), "0 (sign is flat)")),
     "abs": R("AbsBackward0", np.abs,
-             x=(lambda xp, g, x: g * xp.sign(x), "{g} · sign({x})")),
+             x=(lambda xp, g, x: g * xp.sign(x), "{g} · sign({x})",
+                lambda xp, t, x: t * xp.sign(x), "{t} · sign({x})")),
     "exp": R("ExpBackward0", _quietly(np.exp), promote=FLOAT,
-             x=(lambda xp, g, out: g * out, "{g} · {out}")),
+             x=(lambda xp, g, out: g * out, "{g} · {out}",
+                lambda xp, t, out: t * out, "{t} · {out}")),
     "log": R("LogBackward0", _quietly(np.log), promote=FLOAT,
-             x=(lambda xp, g, x: g / x, "{g} / {x}")),
+             x=(lambda xp, g, x: g / x, "{g} / {x}",
+                lambda xp, t, x: t / x, "{t} / {x}")),
     "sqrt": R("SqrtBackward0", _quietly(np.sqrt), promote=FLOAT,
-              x=(lambda xp, g, out: g / (2 * out), "{g} / (2 · {out})")),
+              x=(lambda xp, g, out: g / (2 * out), "{g} / (2 · {out})",
+                 lambda xp, t, out: t / (2 * out), "{t} / (2 · {out})")),
     "sin": R("SinBackward0", np.sin, promote=FLOAT,
-             x=(lambda xp, g, x: g * xp.cos(x), "{g} · cos({x})")),
+             x=(lambda xp, g, x: g * xp.cos(x), "{g} · cos({x})",
+                lambda xp, t, x: t * xp.cos(x), "{t} · cos({x})")),
     "cos": R("CosBackward0", np.cos, promote=FLOAT,
-             x=(lambda xp, g, x: -g * xp.sin(x), "-{g} · sin({x})")),
+             x=(lambda xp, g, x: -g * xp.sin(x), "-{g} · sin({x})",
+                lambda xp, t, x: -t * xp.sin(x), "-{t} · sin({x})")),
     "tanh": R("TanhBackward0", np.tanh, promote=FLOAT,
-              x=(lambda xp, g, out: xp.named(g * (1 - out * out), "TanhBackwardBackward0"), "{g} · (1 - {out}²)")),
+              x=(lambda xp, g, out: xp.named(g * (1 - out * out), "TanhBackwardBackward0"), "{g} · (1 - {out}²)",
+                 lambda xp, t, out: t * (1 - out * out), "{t} · (1 - {out}²)")),
     "sigmoid": R("SigmoidBackward0", _quietly(_sigmoid_forward), promote=FLOAT,
                  x=(lambda xp, g, out: xp.named(g * out * (1 - out), "SigmoidBackwardBackward0"),
-                    "{g} · {out} · (1 - {out})")),
+                    "{g} · {out} · (1 - {out})",
+                    lambda xp, t, out: t * out * (1 - out), "{t} · {out} · (1 - {out})")),
     "relu": R("ReluBackward0", _relu_forward,
               x=(lambda xp, g, out: xp.select(~(out <= 0), g, out, "ThresholdBackwardBackward0"),  # a NaN passes, as in PyTorch
-                 "{g} where {out} > 0, else 0")),
+                 "{g} where {out} > 0, else 0",
+                 # sign(out) is 1 where out > 0 and 0 at 0: a cheaper mask than the VJP's select
+                 lambda xp, t, out: t * xp.sign(out) + 0.0, "{t} where {out} > 0, else 0")),
     "maximum": R("MaximumBackward0", lambda a, b: np.maximum(b, a), promote=SAME,  # a on a tie: see _clip
-                 a=(lambda xp, g, a, b: _larger_vjp(xp, g, a, b), "{g} where {a} > {b} (half where equal)"),
-                 b=(lambda xp, g, a, b: _larger_vjp(xp, g, b, a), "{g} where {b} > {a} (half where equal)")),
+                 a=(lambda xp, g, a, b: _larger_term(xp, g, a, b), "{g} where {a} > {b} (half where equal)",
+                    lambda xp, t, a, b: _larger_term(xp, t, a, b), "{t} where {a} > {b} (half where equal)"),
+                 b=(lambda xp, g, a, b: _larger_term(xp, g, b, a), "{g} where {b} > {a} (half where equal)",
+                    lambda xp, t, a, b: _larger_term(xp, t, b, a), "{t} where {b} > {a} (half where equal)")),
     "minimum": R("MinimumBackward0", lambda a, b: np.minimum(b, a), promote=SAME,
-                 a=(lambda xp, g, a, b: _smaller_vjp(xp, g, a, b), "{g} where {a} < {b} (half where equal)"),
-                 b=(lambda xp, g, a, b: _smaller_vjp(xp, g, b, a), "{g} where {b} < {a} (half where equal)")),
+                 a=(lambda xp, g, a, b: _smaller_term(xp, g, a, b), "{g} where {a} < {b} (half where equal)",
+                    lambda xp, t, a, b: _smaller_term(xp, t, a, b), "{t} where {a} < {b} (half where equal)"),
+                 b=(lambda xp, g, a, b: _smaller_term(xp, g, b, a), "{g} where {b} < {a} (half where equal)",
+                    lambda xp, t, a, b: _smaller_term(xp, t, b, a), "{t} where {b} < {a} (half where equal)")),
     "clamp": R("ClampBackward1", _clip,
-               x=(lambda xp, g, x, low, high: xp.select(_within(x, low, high), g, None), "{g} where min ≤ {x} ≤ max, else 0")),
+               x=(lambda xp, g, x, low, high: xp.select(_within(x, low, high), g, None), "{g} where min ≤ {x} ≤ max, else 0",
+                  lambda xp, t, x, low, high: xp.select(_within(x, low, high), t, None), "{t} where min ≤ {x} ≤ max, else 0")),
     "clamp_tensor": R("ClampBackward0", _clip, promote=SAME,  # bounds that are tensors get gradients too
-                      x=(lambda xp, g, x, low, high: xp.select(_within(x, low, high), g, None), "{g} where {x} is within bounds"),
-                      low=(_clamp_low_vjp, "{g} where {low} bounds {x}"),
-                      high=(_clamp_high_vjp, "{g} where {high} bounds {x}")),
+                      x=(lambda xp, g, x, low, high: xp.select(_within(x, low, high), g, None), "{g} where {x} is within bounds",
+                         lambda xp, t, x, low, high: xp.select(_within(x, low, high), t, None), "{t} where {x} is within bounds"),
+                      low=(_clamp_low_term, "{g} where {low} bounds {x}", _clamp_low_term, "{t} where {low} bounds {x}"),
+                      high=(_clamp_high_term, "{g} where {high} bounds {x}", _clamp_high_term, "{t} where {high} bounds {x}")),
     "where": R("WhereBackward0", _where_forward, shown_edges=lambda edges, meta: edges[1:],
                condition=(None, None),
-               a=(lambda xp, g, condition: xp.where(condition, g, 0.0), "{g} where {condition}, else 0"),
-               b=(lambda xp, g, condition: xp.where(condition, 0.0, g), "{g} where not {condition}, else 0")),
-    # linear algebra -----------------------------------------------------------------------
+               a=(lambda xp, g, condition: xp.where(condition, g, 0.0), "{g} where {condition}, else 0",
+                  lambda xp, t, condition: xp.where(condition, t, 0.0), "{t} where {condition}, else 0"),
+               b=(lambda xp, g, condition: xp.where(condition, 0.0, g), "{g} where not {condition}, else 0",
+                  lambda xp, t, condition: xp.where(condition, 0.0, t), "{t} where not {condition}, else 0")),
+    # linear algebra: the JVP multiplies the tangent in where the input was ------------------
     "dot": R("DotBackward0", np.dot, promote=SAME,
-             a=(lambda xp, g, b: g * b, "{g} · {b}"),
-             b=(lambda xp, g, a: g * a, "{a} · {g}")),
+             a=(lambda xp, g, b: g * b, "{g} · {b}", lambda xp, t, b: xp.matmul(t, b), "{t} · {b}"),
+             b=(lambda xp, g, a: g * a, "{a} · {g}", lambda xp, t, a: xp.matmul(a, t), "{a} · {t}")),
     "mv": R("MvBackward0", np.matmul, promote=SAME,
-            m=(lambda xp, g, v: xp.reshape(g, (-1, 1)) * xp.reshape(v, (1, -1)), "outer({g}, {v})"),
-            v=(lambda xp, g, m: xp.matmul(xp.swap_last(m), g), "{m}ᵀ @ {g}")),
+            m=(lambda xp, g, v: xp.reshape(g, (-1, 1)) * xp.reshape(v, (1, -1)), "outer({g}, {v})",
+               lambda xp, t, v: xp.matmul(t, v), "{t} @ {v}"),
+            v=(lambda xp, g, m: xp.matmul(xp.swap_last(m), g), "{m}ᵀ @ {g}",
+               lambda xp, t, m: xp.matmul(m, t), "{m} @ {t}")),
     "mm": R("MmBackward0", np.matmul, promote=SAME,
-            a=(lambda xp, g, b: xp.matmul(g, xp.swap_last(b)), "{g} @ {b}ᵀ"),
-            b=(lambda xp, g, a: xp.matmul(xp.swap_last(a), g), "{a}ᵀ @ {g}")),
+            a=(lambda xp, g, b: xp.matmul(g, xp.swap_last(b)), "{g} @ {b}ᵀ", lambda xp, t, b: xp.matmul(t, b), "{t} @ {b}"),
+            b=(lambda xp, g, a: xp.matmul(xp.swap_last(a), g), "{a}ᵀ @ {g}", lambda xp, t, a: xp.matmul(a, t), "{a} @ {t}")),
     "matmul": R("UnsafeViewBackward0", np.matmul, promote=SAME,
-                a=(_matmul_a_vjp, "{g} @ {b}ᵀ"),
-                b=(_matmul_b_vjp, "{a}ᵀ @ {g}")),
+                a=(_matmul_a_vjp, "{g} @ {b}ᵀ", lambda xp, t, b: xp.matmul(t, b), "{t} @ {b}"),
+                b=(_matmul_b_vjp, "{a}ᵀ @ {g}", lambda xp, t, a: xp.matmul(a, t), "{a} @ {t}")),
     # reductions ---------------------------------------------------------------------------
     "sum": R("SumBackward1", lambda a, dims, keepdim: a.sum(axis=dims, keepdims=keepdim),
              a=(lambda xp, g, dims, keepdim, a_shape: _unreduce(xp, g, dims, keepdim, a_shape),
-                "{g} · ones_like({a})")),
+                "{g} · ones_like({a})",
+                lambda xp, t, dims, keepdim: xp.sum(t, dims, keepdim), "sum({t})")),
     "mean": R("MeanBackward1", _mean_forward,
-              a=(_mean_vjp, "{g} · ones_like({a}) / n")),
+              a=(_mean_vjp, "{g} · ones_like({a}) / n", _mean_jvp, "sum({t}) / n")),
     "max": R("MaxBackward0", lambda a, dims, keepdim, mask: _picked(np.max, a, dims, keepdim, mask),
-             a=(_select_vjp, "{g} at the largest entry of {a}")),
+             a=(_select_vjp, "{g} at the largest entry of {a}", _select_jvp, "{t} at the largest entry of {a}")),
     "min": R("MinBackward0", lambda a, dims, keepdim, mask: _picked(np.min, a, dims, keepdim, mask),
-             a=(_select_vjp, "{g} at the smallest entry of {a}")),
+             a=(_select_vjp, "{g} at the smallest entry of {a}", _select_jvp, "{t} at the smallest entry of {a}")),
     "norm": R("LinalgVectorNormBackward0", _quietly(_norm_forward),
-              x=(_norm_vjp, "{g} · {x} / {out}")),
-    "softmax": R("SoftmaxBackward0", _quietly(_softmax_forward),
-                 x=(lambda xp, g, out, dims: out * (g - xp.sum(g * out, dims, True)), "{out} · ({g} - sum({g} · {out}))")),
+              x=(_norm_vjp, "{g} · {x} / {out}", _norm_jvp, "sum({t} · {x}) / {out}")),
+    "softmax": R("SoftmaxBackward0", _quietly(_softmax_forward),  # its Jacobian is symmetric: one formula
+                 x=(lambda xp, g, out, dims: out * (g - xp.sum(g * out, dims, True)), "{out} · ({g} - sum({g} · {out}))",
+                    lambda xp, t, out, dims: out * (t - xp.sum(t * out, dims, True)), "{out} · ({t} - sum({t} · {out}))")),
     "log_softmax": R("LogSoftmaxBackward0", _quietly(_log_softmax_forward),
-                     x=(lambda xp, g, out, dims: g - xp.exp(out) * xp.sum(g, dims, True), "{g} - exp({out}) · sum({g})")),
-    # shapes -------------------------------------------------------------------------------
+                     x=(lambda xp, g, out, dims: g - xp.exp(out) * xp.sum(g, dims, True), "{g} - exp({out}) · sum({g})",
+                        lambda xp, t, out, dims: t - xp.sum(xp.exp(out) * t, dims, True), "{t} - sum(exp({out}) · {t})")),
+    # shapes: the JVP moves the tangent as the op moved the values ----------------------------
     "reshape": R("ViewBackward0", lambda a, new_shape: a.reshape(new_shape),
-                 a=(lambda xp, g, a_shape: xp.reshape(g, a_shape), "{g} reshaped like {a}")),
+                 a=(lambda xp, g, a_shape: xp.reshape(g, a_shape), "{g} reshaped like {a}",
+                    lambda xp, t, new_shape: xp.reshape(t, new_shape), "{t} reshaped")),
     "permute": R("PermuteBackward0", lambda a, dims: a.transpose(dims),
-                 a=(lambda xp, g, dims: xp.permute(g, tuple(np.argsort(dims))), "{g} permuted back")),
+                 a=(lambda xp, g, dims: xp.permute(g, tuple(np.argsort(dims))), "{g} permuted back",
+                    lambda xp, t, dims: xp.permute(t, dims), "{t} permuted")),
     "expand": R("ExpandBackward0", _expand_forward,
-                a=(lambda xp, g: g, "{g} summed over the expanded dims")),
+                a=(lambda xp, g: g, "{g} summed over the expanded dims",
+                   lambda xp, t, new_shape: xp.expand(t, new_shape), "{t} expanded")),
     "cat": R("CatBackward0", lambda *tensors, dim, sizes: np.concatenate(tensors, axis=dim), promote=SAME,
-             variadic=True, tensors=(_cat_vjp, "{g}[part {i}]")),
+             variadic=True, tensors=(_cat_vjp, "{g}[part {i}]", _cat_jvp, "{t} as part {i}, 0 elsewhere")),
     "stack": R("StackBackward0", lambda *tensors, dim: np.stack(tensors, axis=dim), promote=SAME,
-               variadic=True, tensors=(lambda xp, g, i, dim: xp.take(g, (slice(None),) * dim + (i,)), "{g}[{i}]")),
+               variadic=True, tensors=(lambda xp, g, i, dim: xp.take(g, (slice(None),) * dim + (i,)), "{g}[{i}]",
+                                       lambda xp, t, i, dim, out: xp.scatter(t, tuple(out.shape), (slice(None),) * dim + (i,)),
+                                       "{t} as entry {i}, 0 elsewhere")),
     "index": R("IndexBackward0", indexing.index,
-               a=(lambda xp, g, key, a_shape: xp.scatter(g, a_shape, key), "{g} put back where {a} was indexed, 0 elsewhere")),
+               a=(lambda xp, g, key, a_shape: xp.scatter(g, a_shape, key), "{g} put back where {a} was indexed, 0 elsewhere",
+                  lambda xp, t, key: xp.take(t, key), "{t} indexed")),
     "scatter": R("IndexPutBackward0", lambda grad, shape, key: NumpyMath.scatter(grad, shape, key),
-                 grad=(lambda xp, g, key: xp.take(g, key), "{g} at the indexed places")),
+                 grad=(lambda xp, g, key: xp.take(g, key), "{g} at the indexed places",
+                       lambda xp, t, shape, key: xp.scatter(t, shape, key), "{t} put at the indexed places")),
     "setitem": R("CopySlices", _setitem_forward,
-                 a=(lambda xp, g, key: _zero_at(xp, g, key), "{g}, 0 where {a} was overwritten"),
-                 value=(lambda xp, g, key: xp.take(g, key), "{g} at the assigned places")),
+                 a=(lambda xp, g, key: _zero_at(xp, g, key), "{g}, 0 where {a} was overwritten",
+                    lambda xp, t, key: _zero_at(xp, t, key), "{t}, 0 where {a} was overwritten"),
+                 value=(lambda xp, g, key: xp.take(g, key), "{g} at the assigned places",
+                        lambda xp, t, key, a_shape: xp.put(t, a_shape, key), "{t} at the assigned places, 0 elsewhere")),
     # views changed in place (views.py): a view remade from its base's new history, and an in-place op
     # through a view, which replaces the view's region of its base (the mask) by the op's result (value)
     "as_strided": R("AsStridedBackward0", replay,
-                    base=(lambda xp, g, steps: unreplay(xp, g, steps), "{g} put back where the view sits in {base}")),
+                    base=(lambda xp, g, steps: unreplay(xp, g, steps), "{g} put back where the view sits in {base}",
+                          lambda xp, t, steps: xp.replay(t, steps), "{t} seen through the view")),
     "copy_slices": R("CopySlices", _copy_slices_forward, shown_edges=_base_and_op_inputs,
-                     base=(lambda xp, g, mask: xp.where(mask, 0.0, g), "{g}, 0 where the view of {base} was overwritten"),
-                     value=(_copy_slices_value_vjp, "{g} at the view's place")),
+                     base=(lambda xp, g, mask: xp.where(mask, 0.0, g), "{g}, 0 where the view of {base} was overwritten",
+                           lambda xp, t, mask: xp.where(mask, 0.0, t), "{t}, 0 where the view of {base} is overwritten"),
+                     value=(_copy_slices_value_vjp, "{g} at the view's place",
+                            _copy_slices_value_jvp, "{t} put where the view sits in {base}")),
     # in-place zero_/fill_/copy_ as recorded ops: the old value gets no gradient, the source all of it
     "fill": R("FillBackward2", lambda a, value: np.full_like(a, value),
-              a=(lambda xp, g: xp.zeros_like(g), "0 (fill_ overwrote {a})")),
+              a=(lambda xp, g: xp.zeros_like(g), "0 (fill_ overwrote {a})",
+                 lambda xp, t: xp.zeros_like(t), "0 (fill_ overwrote {a})")),
     "copy": R("CopyBackwards", _copy_forward,
-              a=(lambda xp, g: xp.zeros_like(g), "0 (copy_ overwrote {a})"),
-              src=(lambda xp, g: g, "{g}")),
+              a=(lambda xp, g: xp.zeros_like(g), "0 (copy_ overwrote {a})",
+                 lambda xp, t: xp.zeros_like(t), "0 (copy_ overwrote {a})"),
+              src=(lambda xp, g: g, "{g}", lambda xp, t: t, "{t}")),
     "clone": R("CloneBackward0", np.copy,
-               a=(lambda xp, g: g, "{g}")),
+               a=(lambda xp, g: g, "{g}", lambda xp, t: t, "{t}")),
     "contiguous": R("CloneBackward0", np.ascontiguousarray,  # a copy in row order, as PyTorch's contiguous()
-                    a=(lambda xp, g: g, "{g}")),
+                    a=(lambda xp, g: g, "{g}", lambda xp, t: t, "{t}")),
     "to": R("ToCopyBackward0", lambda a, dtype: a.astype(dtype),
-            a=(lambda xp, g: g, "{g}")),
+            a=(lambda xp, g: g, "{g}", lambda xp, t, dtype: xp.cast(t, dtype), "{t}")),
 }
 
 
@@ -663,6 +773,11 @@ def _centred(xp, x, dims, x_shape):
 def _var_vjp(xp, g, x, dims, correction, keepdim, x_shape):
     scale = 2.0 / max(_count(x_shape, dims) - correction, 0)
     return _unreduce(xp, g, dims, keepdim, x_shape) * _centred(xp, x, dims, x_shape) * scale
+
+
+def _var_jvp(xp, t, x, dims, correction, keepdim, x_shape):
+    scale = 2.0 / max(_count(x_shape, dims) - correction, 0)
+    return xp.sum(_centred(xp, x, dims, x_shape) * t, dims, keepdim) * scale
 
 
 def _std_vjp(xp, g, x, out, dims, correction, keepdim, x_shape):
@@ -739,32 +854,58 @@ def _mse_vjp(xp, g, a, b, reduction):
     return g * (a - b) * scale
 
 
+def _mse_jvp(xp, t, a, b, reduction):
+    """The VJP's terms, summed as the loss sums (the output's tangent is one number unless "none")."""
+    terms = _mse_vjp(xp, t, a, b, reduction)
+    return terms if reduction == "none" else xp.sum(terms, None, False)
+
+
 RULES.update({
     "cumsum": R("CumsumBackward0", _cumsum_forward,
-                x=(lambda xp, g, dim: _run(xp, "reverse_cumsum", g, dim=dim), "{g} summed from the end along dim")),
+                x=(lambda xp, g, dim: _run(xp, "reverse_cumsum", g, dim=dim), "{g} summed from the end along dim",
+                   lambda xp, t, dim: _run(xp, "cumsum", t, dim=dim), "cumsum({t})")),
     "reverse_cumsum": R("FlipBackward0", _reverse_cumsum_forward,
-                        x=(lambda xp, g, dim: _run(xp, "cumsum", g, dim=dim), "cumsum({g})")),
+                        x=(lambda xp, g, dim: _run(xp, "cumsum", g, dim=dim), "cumsum({g})",
+                           lambda xp, t, dim: _run(xp, "reverse_cumsum", t, dim=dim), "{t} summed from the end")),
     "var": R("VarBackward0", _var_forward,
-             x=(_var_vjp, "{g} · 2 ({x} - mean) / (n - correction)")),
+             x=(_var_vjp, "{g} · 2 ({x} - mean) / (n - correction)",
+                _var_jvp, "sum(2 ({x} - mean) · {t}) / (n - correction)")),
     "std": R("StdBackward0", lambda a, dims, correction, keepdim: np.sqrt(_var_forward(a, dims, correction, keepdim)),
-             x=(_std_vjp, "{g} · ({x} - mean) / ((n - correction) · {out})")),
+             x=(_std_vjp, "{g} · ({x} - mean) / ((n - correction) · {out})",
+                lambda xp, t, x, out, dims, correction, keepdim, x_shape:
+                    _var_jvp(xp, t, x, dims, correction, keepdim, x_shape) / (2 * out),
+                "sum(({x} - mean) · {t}) / ((n - correction) · {out})")),
     "logsumexp": R("LogsumexpBackward0", _quietly(_logsumexp_forward),
                    x=(lambda xp, g, x, out, dims, keepdim, x_shape: _unreduce(xp, g, dims, keepdim, x_shape)
-                      * xp.exp(x - _unreduce(xp, out, dims, keepdim, x_shape)), "{g} · exp({x} - {out})")),
+                      * xp.exp(x - _unreduce(xp, out, dims, keepdim, x_shape)), "{g} · exp({x} - {out})",
+                      lambda xp, t, x, out, dims, keepdim, x_shape:
+                          xp.sum(t * xp.exp(x - _unreduce(xp, out, dims, keepdim, x_shape)), dims, keepdim),
+                      "sum({t} · exp({x} - {out}))")),
     "masked_fill": R("MaskedFillBackward0", lambda x, mask, value: np.where(mask, np.asarray(value, x.dtype), x),
-                     x=(lambda xp, g, mask: xp.where(mask, 0.0, g), "{g}, 0 where the mask filled")),
+                     x=(lambda xp, g, mask: xp.where(mask, 0.0, g), "{g}, 0 where the mask filled",
+                        lambda xp, t, mask: xp.where(mask, 0.0, t), "{t}, 0 where the mask filled")),
     "bmm": R("BmmBackward0", np.matmul,
-             a=(lambda xp, g, b: xp.matmul(g, xp.swap_last(b)), "{g} @ {b}ᵀ (per batch)"),
-             b=(lambda xp, g, a: xp.matmul(xp.swap_last(a), g), "{a}ᵀ @ {g} (per batch)")),
+             a=(lambda xp, g, b: xp.matmul(g, xp.swap_last(b)), "{g} @ {b}ᵀ (per batch)",
+                lambda xp, t, b: xp.matmul(t, b), "{t} @ {b} (per batch)"),
+             b=(lambda xp, g, a: xp.matmul(xp.swap_last(a), g), "{a}ᵀ @ {g} (per batch)",
+                lambda xp, t, a: xp.matmul(a, t), "{a} @ {t} (per batch)")),
     "repeat": R("RepeatBackward0", _repeat_forward,
-                a=(_repeat_vjp, "{g} summed over the copies")),
+                a=(_repeat_vjp, "{g} summed over the copies",
+                   lambda xp, t, repeats: _run(xp, "repeat", t, repeats=repeats), "{t} repeated")),
     "addmm": R("AddmmBackward0", lambda bias, mat1, mat2: bias + mat1 @ mat2, promote=SAME,
-               bias=(lambda xp, g: g, "{g}"),
-               mat1=(lambda xp, g, mat2: xp.matmul(g, xp.swap_last(mat2)), "{g} @ {mat2}ᵀ"),
-               mat2=(lambda xp, g, mat1: xp.matmul(xp.swap_last(mat1), g), "{mat1}ᵀ @ {g}")),
+               bias=(lambda xp, g: g, "{g}", lambda xp, t: t, "{t}"),
+               mat1=(lambda xp, g, mat2: xp.matmul(g, xp.swap_last(mat2)), "{g} @ {mat2}ᵀ",
+                     lambda xp, t, mat2: xp.matmul(t, mat2), "{t} @ {mat2}"),
+               mat2=(lambda xp, g, mat1: xp.matmul(xp.swap_last(mat1), g), "{mat1}ᵀ @ {g}",
+                     lambda xp, t, mat1: xp.matmul(mat1, t), "{mat1} @ {t}")),
     "nll_loss": R("NllLossBackward0", _nll_forward,
-                  logp=(_nll_vjp, "-{g} at each sample's class (÷ N for the mean)")),
+                  logp=(_nll_vjp, "-{g} at each sample's class (÷ N for the mean)",
+                        lambda xp, t, target, weight, ignore_index, reduction: _run(
+                            xp, "nll_loss", t, target=target, weight=weight, ignore_index=ignore_index,
+                            reduction=reduction), "-{t} at each sample's class (÷ N for the mean)")),
     "mse_loss": R("MseLossBackward0", _mse_forward, promote=SAME,
-                  a=(_mse_vjp, "2 ({a} - {b}) · {g} (÷ N for the mean)"),
-                  b=(lambda xp, g, a, b, reduction: -_mse_vjp(xp, g, a, b, reduction), "-2 ({a} - {b}) · {g}")),
+                  a=(_mse_vjp, "2 ({a} - {b}) · {g} (÷ N for the mean)",
+                     _mse_jvp, "sum(2 ({a} - {b}) · {t}) (÷ N for the mean)"),
+                  b=(lambda xp, g, a, b, reduction: -_mse_vjp(xp, g, a, b, reduction), "-2 ({a} - {b}) · {g}",
+                     lambda xp, t, a, b, reduction: -_mse_jvp(xp, t, a, b, reduction), "-sum(2 ({a} - {b}) · {t})")),
 })

@@ -142,7 +142,7 @@ def _with_suffixes(text: str, suffixes: list[str]) -> str:
 
 
 def tensor_repr(data: "np.ndarray", *, dtype_suffix: str | None = None, grad_fn: str | None = None,
-                requires_grad: bool = False) -> str:
+                requires_grad: bool = False, tangent: str | None = None) -> str:
     """``repr`` of a tensor holding ``data``, character for character as PyTorch prints it.
 
     ``dtype_suffix`` (e.g. ``"torch.float64"``) is printed as ``dtype=...`` when given.
@@ -169,4 +169,6 @@ def tensor_repr(data: "np.ndarray", *, dtype_suffix: str | None = None, grad_fn:
         suffixes.append(f"grad_fn=<{grad_fn}>")
     elif requires_grad:
         suffixes.append("requires_grad=True")
+    if tangent is not None:  # a dual tensor's tangent (forward mode), printed last as PyTorch does
+        suffixes.append(f"tangent={tangent}")
     return _with_suffixes(_PREFIX + body, suffixes)

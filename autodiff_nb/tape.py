@@ -49,7 +49,7 @@ class Node:
     """One recorded op: PyTorch's ``grad_fn``. ``name()`` gives e.g. ``MulBackward0``."""
 
     __slots__ = ("rule", "params", "inputs", "out", "edges", "out_form", "versions", "out_counter",
-                 "out_version", "seq", "pre_hooks", "released", "_name", "__weakref__")
+                 "out_version", "seq", "pre_hooks", "released", "_name", "out_tangent", "__weakref__")
 
     def __init__(self, rule, inputs, params, output, name):
         self.rule = rule
@@ -81,14 +81,16 @@ class Node:
         self.pre_hooks = ()  # hooks of the output tensor (register_hook, retain_grad)
         self.released = False
         self.out_form = None  # the output's shape and dtype, kept by release()
+        self.out_tangent = None  # forward mode: the output's (level, tangent), given by forward.push
 
     def name(self) -> str:
         return self._name
 
-    def read(self, slot, as_tensors):
-        """The values input ``slot``'s VJP reads, by the names of its parameters (see ops.Rule)."""
+    def read(self, slot, as_tensors, forward=False):
+        """The values input ``slot``'s VJP (or with ``forward``, its JVP) reads, by the names of its
+        parameters (see ops.Rule)."""
         values = []
-        for _, kind, key in self.rule.reads(slot):
+        for _, kind, key in self.rule.jvp_reads(slot) if forward else self.rule.reads(slot):
             if kind == "input":
                 values.append(self._saved_input(key, as_tensors))
             elif kind == "param":
@@ -148,6 +150,7 @@ class Node:
             return self.out
         out = Tensor._from_array(self.out, self.out_counter)  # the output again, made by this node
         out.grad_fn, out.requires_grad = self, True
+        out._tangent = self.out_tangent  # and with its tangent, so a forward-over-reverse sees it move
         return out
 
     def release(self):
@@ -164,6 +167,7 @@ class Node:
                 kept.append(x)
         self.out_form = (self.out.shape, self.out.dtype)
         self.inputs, self.out, self.released = tuple(kept), None, True
+        self.out_tangent = None
 
     def saved(self):
         """What backward will read of this op's values: ``"out"`` and input names (its saved tensors)."""

@@ -13,6 +13,7 @@ import weakref
 import numpy as np
 
 from . import dtypes, errors
+from .grad_mode import dual as dual_state
 from .printing import tensor_repr
 
 
@@ -38,7 +39,7 @@ class Tensor:
     """
 
     __slots__ = ("array", "_requires_grad", "_grad", "_grad_fn", "_counter", "_view", "_accumulator", "_hooks",
-                 "_retains_grad", "__weakref__")
+                 "_retains_grad", "_tangent", "__weakref__")
     __array_priority__ = 1000  # so ndarray * Tensor hands the work to Tensor.__rmul__
 
     def __new__(cls, data=(), requires_grad=False):
@@ -61,6 +62,7 @@ class Tensor:
         t._accumulator = None  # the AccumulateGrad node of a leaf, made when first needed
         t._hooks = None
         t._retains_grad = False
+        t._tangent = None  # forward mode: (dual level, tangent), read through forward.tangent_of
         return t
 
     @property
@@ -320,7 +322,11 @@ class Tensor:
         dt = self.dtype
         suffix = None if dt in (dtypes.float32, dtypes.int64, dtypes.bool) else repr(dt)
         grad_fn = self.grad_fn.name() if self.grad_fn is not None else None
-        return tensor_repr(self.array, dtype_suffix=suffix, grad_fn=grad_fn, requires_grad=self.requires_grad)
+        tangent = self._tangent[1] if self._tangent is not None and self._tangent[0] == dual_state.level else None
+        if tangent is not None and type(tangent) is not Tensor:  # forward mode keeps plain tangents as arrays
+            tangent = Tensor._from_array(tangent)
+        return tensor_repr(self.array, dtype_suffix=suffix, grad_fn=grad_fn, requires_grad=self.requires_grad,
+                           tangent=None if tangent is None else f"{tangent}")
 
     __str__ = __repr__
 

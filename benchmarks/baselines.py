@@ -126,4 +126,40 @@ def numpy_E(inputs):
     return step, lambda: [np.array(group, dtype=np.float32) for group in state["grads"]]
 
 
-NUMPY = {"A": numpy_A, "B": numpy_B, "C": numpy_mlp, "C'": numpy_mlp, "D": numpy_D, "E": numpy_E}
+def numpy_H(inputs):
+    """C''s forward pass and, by hand, its JVP along the parameter direction (dW1, db1, dW2, db2)."""
+    X, Y = inputs["X"], inputs["Y"]
+    W1, b1, W2, b2 = (inputs[name] for name in MLP_PARAMS)
+    dW1, db1, dW2, db2 = (inputs["d" + name] for name in MLP_PARAMS)
+    batch = X.shape[0]
+
+    def forward():
+        hidden = np.maximum(X @ W1 + b1, 0)
+        logits = hidden @ W2 + b2
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return -(log_probs * Y).sum() / batch, hidden, X @ W1 + b1, log_probs
+
+    def jvp():
+        loss, hidden, z1, log_probs = forward()
+        d_hidden = (X @ dW1 + db1) * (z1 > 0)
+        d_logits = d_hidden @ W2 + hidden @ dW2 + db2
+        d_log_probs = d_logits - (np.exp(log_probs) * d_logits).sum(axis=1, keepdims=True)
+        return [loss, -(d_log_probs * Y).sum() / batch]
+
+    return (lambda: [forward()[0]]), jvp
+
+
+def numpy_J(inputs):
+    """d tanh(W x) / dx = (1 - tanh(W x)²) W, the same for both modes."""
+    W, x = inputs["W"], inputs["x"]
+
+    def jacobian():
+        y = np.tanh(W @ x)
+        return [(1 - y * y)[:, None] * W]
+
+    return jacobian, jacobian
+
+
+NUMPY = {"A": numpy_A, "B": numpy_B, "C": numpy_mlp, "C'": numpy_mlp, "D": numpy_D, "E": numpy_E, "H": numpy_H,
+         "J": numpy_J}

@@ -20,13 +20,13 @@ import autodiff_nb
 from . import environment, timing, workloads as W
 from .baselines import NUMPY, load_torch
 
-ORDER = ("A", "B", "C", "C'", "D", "E", "F", "G")
+ORDER = ("A", "B", "C", "C'", "D", "E", "H", "J", "F", "G")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHAPTER_1 = os.path.join(ROOT, "chapters", "01_automatic_differentiation.ipynb")
 
 # Full-run timing settings: rounds per workload and the length of one timed block (seconds).
-REPEATS = {"A": 9, "B": 9, "C": 9, "C'": 9, "D": 7, "E": 7}
-MIN_TIME = {"A": 0.1, "B": 0.1, "C": 0.2, "C'": 0.1, "D": 0.0, "E": 0.0}
+REPEATS = {"A": 9, "B": 9, "C": 9, "C'": 9, "D": 7, "E": 7, "H": 9, "J": 7}
+MIN_TIME = {"A": 0.1, "B": 0.1, "C": 0.2, "C'": 0.1, "D": 0.0, "E": 0.0, "H": 0.1, "J": 0.05}
 # What the engine's outputs and gradients must match numpy's to. BLAS libraries sum in different
 # orders, so float32 results agree to about 1e-6 relative, not bit for bit.
 RTOL, ATOL = 1e-4, 1e-5
@@ -56,6 +56,8 @@ def run(only=None, smoke=False, repeats=None, log=None, *, tiny=False, min_time=
                 entry.update(_run_compared(wid, size, torch, smoke, repeats, min_time, clock))
             elif wid == "D":
                 entry.update(_run_chain(size, torch, smoke, repeats, min_time, clock))
+            elif wid in ("H", "J"):
+                entry.update(_run_forward_mode(wid, size, torch, smoke, repeats, min_time, clock))
             elif wid == "F":
                 entry.update(_run_drawing(size, smoke))
             else:
@@ -120,6 +122,11 @@ def _check(impls):
     outcome = {}
     for name, (step, grads) in impls:
         outcome[name] = [as_array(step())] + [as_array(g) for g in grads()]
+    return _compare(outcome)
+
+
+def _compare(outcome):
+    """{implementation: agreement with numpy} for {implementation: [arrays]}."""
     reference = outcome["numpy"]
     checks = {}
     for name, arrays in outcome.items():
@@ -198,6 +205,39 @@ def _run_chain(size, torch, smoke, repeats, min_time, clock):
                  "target": {"text": f"≤ {limit}x (linear)", "measured": growth["engine"], "limit": limit,
                             "met": growth["engine"] <= limit}})
     rows.append(memory_row)
+    out["rows"] = rows
+    return out
+
+
+# ------------------------------------------------------------------------ H, J: forward mode
+def _run_forward_mode(wid, size, torch, smoke, repeats, min_time, clock):
+    """Two ways of the same work per implementation, timed interleaved in one process: H the plain
+    forward pass and its jvp (the ratio is the cost of carrying tangents), J jacfwd and jacrev."""
+    rng = np.random.default_rng(11)  # issue 11
+    inputs = W.inputs_H(rng, **size) if wid == "H" else W.inputs_J(rng, **size)
+    make, ways = (W.make_H, ("forward", "jvp")) if wid == "H" else (W.make_J, ("jacfwd", "jacrev"))
+    impls = {"numpy": NUMPY[wid](inputs), "engine": make(autodiff_nb, inputs)}
+    if torch is not None:
+        impls["torch"] = make(torch, inputs)
+    checks = _compare({name: [as_array(v) for step in steps for v in step()] for name, steps in impls.items()})
+    out = {"status": "ok", "checks": checks, "implementations": list(impls)}
+    if smoke:
+        return out
+    entries = [(f"{name} {way}", step) for name, steps in impls.items() for way, step in zip(ways, steps)]
+    samples = timing.interleaved(entries, repeats=repeats or REPEATS[wid],
+                                 min_time=MIN_TIME[wid] if min_time is None else min_time, clock=clock)
+    out["samples"] = samples
+    rows = [_compared_row(wid, f"{wid} {way}", {name: samples[f"{name} {way}"] for name in impls}, None)
+            for way in ways]
+    _, limit = W.WORKLOADS[wid]["target"]
+    if wid == "H":
+        measured = timing.median_ratio(samples, "engine jvp", "engine forward")
+        rows[1]["target"] = {"text": f"≤ {limit:.1f}x the forward", "measured": measured, "limit": limit,
+                             "met": measured <= limit}
+    else:
+        measured = timing.median_ratio(samples, "engine jacrev", "engine jacfwd")
+        rows[0]["target"] = {"text": f"jacrev ≥ {limit:.0f}x jacfwd", "measured": measured, "limit": limit,
+                             "met": measured >= limit}
     out["rows"] = rows
     return out
 

@@ -182,8 +182,53 @@ def graph_of(lib, n_ops, seed=0):
     return y
 
 
+# ----------------------------------------------------------------------------- H, J: forward mode
+def mlp_loss(lib, X, Y, W1, b1, W2, b2):
+    """The forward pass of C and C': the loss of a two-layer MLP, as a function of its parameters."""
+    hidden = lib.relu(X @ W1 + b1)
+    logits = hidden @ W2 + b2
+    return -(lib.log_softmax(logits, dim=1) * Y).sum() / X.shape[0]
+
+
+def inputs_H(rng, **size):
+    inputs = inputs_mlp(rng, **size)
+    for name in MLP_PARAMS:  # a direction in parameter space, one per parameter
+        inputs["d" + name] = rng.standard_normal(inputs[name].shape).astype(F32)
+    return inputs
+
+
+def make_H(lib, inputs):
+    """H: C''s forward pass, plain and as a jvp along a direction in parameter space (``func.jvp``,
+    the same call on ``torch.func``). Returns ``(forward, jvp)``: each runs once and returns the loss,
+    the jvp also the directional derivative."""
+    X, Y = lib.tensor(inputs["X"]), lib.tensor(inputs["Y"])
+    params = tuple(lib.tensor(inputs[name]) for name in MLP_PARAMS)
+    directions = tuple(lib.tensor(inputs["d" + name]) for name in MLP_PARAMS)
+
+    def loss(*p):
+        return mlp_loss(lib, X, Y, *p)
+
+    return (lambda: [loss(*params)]), (lambda: list(lib.func.jvp(loss, params, directions)))
+
+
+def inputs_J(rng, n_out, n_in):
+    return {"W": rng.standard_normal((n_out, n_in)).astype(F32), "x": rng.standard_normal(n_in).astype(F32)}
+
+
+def make_J(lib, inputs):
+    """J: the Jacobian of ``tanh(W @ x)`` (few inputs, many outputs) by ``jacfwd`` and by ``jacrev``.
+    Returns ``(jacfwd step, jacrev step)``, each giving ``[jacobian]``."""
+    W, x = lib.tensor(inputs["W"]), lib.tensor(inputs["x"])
+
+    def f(v):
+        return lib.tanh(W @ v)
+
+    return (lambda: [lib.func.jacfwd(f)(x)]), (lambda: [lib.func.jacrev(f)(x)])
+
+
 # ----------------------------------------------------------------------------- the catalogue
-# size: full run; smoke: the tiny size the smoke test uses. Targets: issue 9 (A, B, C, C', E), issue 6 (D) and issue 13 (F).
+# size: full run; smoke: the tiny size the smoke test uses. Targets: issue 9 (A, B, C, C', E), issue 6 (D),
+# issue 13 (F) and issue 11 (H, J: forward mode).
 WORKLOADS = {
     "A": dict(title="elementwise op on a 4-vector, fwd+bwd", unit="per op",
               size={"n_ops": 100}, smoke={"n_ops": 5},
@@ -206,6 +251,13 @@ WORKLOADS = {
     "F": dict(title="draw graph to SVG (viz.draw().to_svg())", unit="per drawing",
               size={"n_ops": (100, 500, 2000)}, smoke={"n_ops": (10,)},
               target=("seconds", 0.2, 500), anchor="500 ops < 0.2 s (issue 13)"),
+    "H": dict(title="jvp of the C' MLP forward pass, along all 4 params", unit="per call",
+              size={"batch": 32, "n_in": 784, "n_hidden": 64, "n_out": 10},
+              smoke={"batch": 3, "n_in": 10, "n_hidden": 5, "n_out": 4},
+              target=("jvp/forward", 2.5), anchor="jvp ≤ 2.5x the plain forward pass"),
+    "J": dict(title="Jacobian of tanh(W @ x), 2 inputs, 200 outputs", unit="per Jacobian",
+              size={"n_out": 200, "n_in": 2}, smoke={"n_out": 7, "n_in": 2},
+              target=("jacrev/jacfwd", 10.0), anchor="jacfwd ≥ 10x faster than jacrev"),
     "G": dict(title="chapter 1 executed headless (nbclient)", unit="per run",
               size={"repeats": 3}, smoke={"repeats": 1}, target=None, anchor="runs end to end"),
 }

@@ -10,7 +10,7 @@ import pytest
 from benchmarks import report, runner
 from conftest import skip_unless_ci
 
-COMPARED = ("A", "B", "C", "C'", "D", "E")
+COMPARED = ("A", "B", "C", "C'", "D", "E", "H", "J")
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import errors
-from .check import check_gradients
-from .functions import TensorMath
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
-from .ops import NumpyMath
-from .tape import accumulate_grad, edge_to, run_backward
-from .tensor import Tensor
+from .. import errors
+from ..check import check_gradients
+from ..functions import TensorMath
+from ..grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from ..ops import NumpyMath
+from ..tape import accumulate_grad, edge_to, run_backward
+from ..tensor import Tensor
 
 
 def _as_tuple(x):
@@ -118,3 +118,5 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     if not result.passed and raise_exception:
         raise GradcheckError(result.text())
     return result if report else result.passed
+
+from . import forward_ad  # noqa: E402,F401  (autodiff_nb.autograd.forward_ad, as torch.autograd.forward_ad)
