@@ -40,8 +40,10 @@ def inplace(t, recorded, raw, other=None, *, overlap_ok=False):
             changed, recorded = t._view.base, views.through(t._view, recorded)
         if records and changed.requires_grad and changed.grad_fn is None:
             raise errors.inplace_on_leaf(view=changed is not t)
+        base_had = changed is t or tangent_of(changed) is not None
         old = Tensor._from_array(changed.array.copy())
-        old.grad_fn, old.requires_grad, old._tangent = changed.grad_fn, changed.requires_grad, changed._tangent
+        old.grad_fn, old.requires_grad = changed.grad_fn, changed.requires_grad
+        old._tangent = changed._tangent if base_had else _region_tangent(t)
         result = recorded(old)
         views.check_fits(changed.array.shape, result.array.shape)
         _check_storable(result.array.dtype, changed.array.dtype)
@@ -50,9 +52,10 @@ def inplace(t, recorded, raw, other=None, *, overlap_ok=False):
             changed.grad_fn, changed.requires_grad = result.grad_fn, result.requires_grad
             if result.grad_fn is not None:  # the node's output is now the changed tensor, one version on
                 result.grad_fn.out_counter, result.grad_fn.out_version = counter, counter[0] + 1
-        _take_tangent(changed, tangent_of(result))
-        if changed is not t:
-            _view_tangent(t, changed)
+        if changed is t:
+            _take_tangent(t, tangent_of(result))
+        else:
+            _tangent_through_view(t, changed, tangent_of(result), base_had)
     else:
         raw(t.array)
     counter[0] += 1
@@ -73,13 +76,31 @@ def _take_tangent(t, tangent):
         attach(t, tangent)
 
 
-def _view_tangent(view, base):
-    """After a change through a view, the view's tangent is its region of the base's new tangent: it
-    already is when it was a view of the base's tangent, as it is after ``y = x[1:]`` in a dual level."""
-    base_tangent, own = tangent_of(base), tangent_of(view)
-    if base_tangent is None or (own is not None and np.shares_memory(own.array, base_tangent.array)):
+def _region_tangent(view):
+    """A view's tangent seen from its base, which has none: zeros outside the view's region."""
+    own = tangent_of(view)
+    if own is None:
+        return None
+    whole = np.zeros(view._view.base.array.shape, own.array.dtype)
+    replay(whole, view._view.steps)[...] = own.array
+    return dual.level, Tensor._from_array(whole)
+
+
+def _tangent_through_view(view, base, new, base_had):
+    """After a change through a view, as PyTorch: the view's own tangent (make_dual's, or a view of
+    its base's) changes in place. The base takes the new tangent when it had one, or when the view
+    had none; the view's tangent is then a view of the base's."""
+    if new is None:
         return
-    attach(view, Tensor._from_array(replay(base_tangent.array, view._view.steps)))
+    own = tangent_of(view)
+    if base_had or own is None:
+        _take_tangent(base, new)
+        new = tangent_of(base)
+    region = Tensor._from_array(replay(new.array, view._view.steps))
+    if own is None:
+        attach(view, region)
+    else:
+        _take_tangent(view, region)
 
 
 def _binary(ufunc, op):

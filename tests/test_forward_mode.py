@@ -352,3 +352,42 @@ def test_misuse_gives_pytorchs_sentence_then_the_fix_and_the_engine_keeps_workin
     close(tangent, [2.])
     with fwAD.dual_level():
         close(fwAD.unpack_dual(fwAD.make_dual(ad.tensor([1.]), ad.tensor([1.])) * 3).tangent, [3.])
+
+
+VIEW_CHANGES = {
+    "slice_then_add_dual": (lambda v, o: v.add_(o), lambda b: b[1:, :2]),
+    "row_mul_dual": (lambda v, o: v.mul_(o), lambda b: b[0]),
+    "transpose_copy": (lambda v, o: v.copy_(o), lambda b: b.t()),
+    "reshape_sub": (lambda v, o: v.sub_(o), lambda b: b.reshape(-1)),
+    "view_of_view_div": (lambda v, o: v.div_(o), lambda b: b[:, 1:][1:]),
+    "unsqueeze_clamp": (lambda v, o: v.clamp_(-0.5, 0.5).add_(o), lambda b: b.unsqueeze(0)),
+}
+
+
+@pytest.mark.parametrize("base_tangent", [True, False], ids=["dual_base", "plain_base"])
+@pytest.mark.parametrize("records", [False, True], ids=["no_grad_leaf", "recorded"])
+@pytest.mark.parametrize("name", VIEW_CHANGES)
+def test_in_place_through_a_view_moves_base_and_view_tangents_like_pytorch(torch, name, records, base_tangent):
+    """A base (with a tangent or without), changed in place through a view by a value with its own
+    tangent: the base's and the view's primals and tangents after it, as torch.autograd.forward_ad
+    gives them (None where PyTorch has none)."""
+    change, view_of = VIEW_CHANGES[name]
+    seen = {}
+    for lib, fw in ((ad, fwAD), (torch, torch.autograd.forward_ad)):
+        rng = np.random.default_rng(len(name))
+        w = lib.tensor(rng.standard_normal((3, 3)), requires_grad=records)
+        with fw.dual_level():
+            b = w * 1 if records else w.clone()
+            if base_tangent:
+                b = fw.make_dual(b, lib.tensor(rng.standard_normal((3, 3))))
+            v = view_of(b)
+            shape = tuple(v.shape)
+            other = fw.make_dual(lib.tensor(rng.standard_normal(shape) + 3.0),
+                                 lib.tensor(np.arange(np.prod(shape), dtype=np.float64).reshape(shape)))
+            change(v, other)
+            seen[lib.__name__] = [None if a is None else a.detach().numpy().copy()
+                                  for pair in (fw.unpack_dual(b), fw.unpack_dual(v)) for a in pair]
+    for ours, theirs in zip(seen["autodiff_nb"], seen["torch"]):
+        assert (ours is None) == (theirs is None)
+        if ours is not None:
+            np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
