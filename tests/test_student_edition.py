@@ -40,7 +40,14 @@ def nbgrader_meta(cell):
 
 
 def by_grade_id(nb, kind):
-    return {nbgrader_meta(c)["grade_id"]: c for c in nb.cells if nbgrader_meta(c).get(kind)}
+    """The code cells that are nbgrader answers (kind "solution") or checks (kind "grade")."""
+    return {nbgrader_meta(c)["grade_id"]: c for c in nb.cells if c.cell_type == "code" and nbgrader_meta(c).get(kind)}
+
+
+def written_answers(nb):
+    """The markdown cells a teacher grades by hand (nbgrader's "manually graded answer")."""
+    return {nbgrader_meta(c)["grade_id"]: c for c in nb.cells
+            if c.cell_type == "markdown" and nbgrader_meta(c).get("solution") and nbgrader_meta(c).get("grade")}
 
 
 def _split_at_markers(source):
@@ -125,6 +132,17 @@ def test_every_answer_is_gone_and_every_output_cleared(teacher, student_folder, 
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), chapter.name
 
 
+def test_written_answers_are_graded_by_hand_and_gone_from_the_student_edition(teacher, student):
+    teacher_answers, student_answers = written_answers(teacher), written_answers(student)
+    assert teacher_answers and student_answers.keys() == teacher_answers.keys()
+    for grade_id, cell in student_answers.items():
+        assert nbgrader_meta(cell)["points"] > 0
+        assert cell.source.strip() == "YOUR ANSWER HERE", grade_id  # nbgrader's stub for a written answer
+        kept = {line.strip() for c in student.cells for line in c.source.splitlines()}
+        answer = [line.strip() for line in teacher_answers[grade_id].source.splitlines() if len(line.strip()) > 20]
+        assert answer and not kept & set(answer), f"{grade_id}: the teacher's answer shows in the student edition"
+
+
 def test_check_cells_are_the_teachers_and_locked(teacher, student):
     teacher_checks, student_checks = by_grade_id(teacher, "grade"), by_grade_id(student, "grade")
     assert student_checks.keys() == teacher_checks.keys()
@@ -197,7 +215,7 @@ def with_answers(student, teacher_solutions, answers):
     nb = nbformat.from_dict(student)
     for cell in nb.cells:
         grade_id = nbgrader_meta(cell).get("grade_id")
-        if nbgrader_meta(cell).get("solution"):
+        if cell.cell_type == "code" and nbgrader_meta(cell).get("solution"):
             source = teacher_solutions[grade_id].source
             if grade_id in answers:
                 source = re.sub(r"[ \t]*### BEGIN SOLUTION.*?### END SOLUTION\n?", answers[grade_id], source,
