@@ -110,11 +110,9 @@ def unpack_dual(tensor, *, level=None):
         raise TypeError(f"_unpack_dual(): argument 'dual' (position 1) must be Tensor, not "
                         f"{type(tensor).__name__}\nunpack_dual takes a tensor, such as one made by make_dual.")
     tangent = tangent_of(tensor)
-    if tangent is None:
-        return UnpackedDualTensor(tensor, None)
-    level, dual.level = dual.level, None  # the primal is the same values without the tangent
+    level, dual.level = dual.level, None  # the primal: the same values, without the tangent (a view, as PyTorch's)
     try:
-        primal = _view(tensor, "AliasBackward0")
+        primal = _view(tensor, "Identity")  # the name PyTorch prints: grad_fn=<Identity>
     finally:
         dual.level = level
     return UnpackedDualTensor(primal, tangent)
