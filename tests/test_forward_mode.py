@@ -89,7 +89,7 @@ def test_dual_numbers_print_and_unpack_as_pytorchs(torch):
                 same_tangent=fw.unpack_dual(d).tangent is t, scalar=repr(s * 3), leaf_view=repr(dw),
                 plain=repr(fw.unpack_dual(x)), matrix=repr(fw.make_dual(lib.ones(2, 2), lib.ones(2, 2))),
                 mixed=repr(lib.arange(3) + d), compare=repr(fw.unpack_dual(d > 1)),
-                recorded_primal=repr(fw.unpack_dual(dw * 2)), recorded_plain=repr(fw.unpack_dual(w * 2)),
+                recorded_primal=repr(fw.unpack_dual(dw * 2).primal), recorded_plain=repr(fw.unpack_dual(w * 2)),
                 plain_is_itself=fw.unpack_dual(x).primal is x)
         results[lib.__name__]["after"] = (repr(fw.unpack_dual(d)), repr(d))
     assert results["autodiff_nb"] == results["torch"]
