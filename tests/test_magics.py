@@ -211,7 +211,8 @@ def test_help_for_one_subcommand_lists_its_flags(ip):
 
 def test_question_mark_shows_the_generated_usage(ip):
     text = ok(ip, "%autodiff?").text
-    assert "%autodiff graph [--no-values] [--no-grads] [--no-shapes] EXPR" in text
+    assert ("%autodiff graph [--no-values] [--no-grads] [--no-shapes] [--repeats {fold,show}] "
+            "[--color-by {grad,value}] EXPR") in text
     assert "e.g. %autodiff explain y" in text
 
 

@@ -64,7 +64,8 @@ def test_the_kernel_runs_this_python(executed):
 
 def test_help_prints_usage_lines_with_examples(executed):
     text = text_of(executed["help"])
-    assert "%autodiff graph [--no-values] [--no-grads] [--no-shapes] EXPR" in text
+    assert ("%autodiff graph [--no-values] [--no-grads] [--no-shapes] [--repeats {fold,show}] "
+            "[--color-by {grad,value}] EXPR") in text
     assert "e.g. %autodiff grad 2*dot(x, x) wrt x" in text
 
 
