@@ -288,10 +288,11 @@ def parse_cell_line(line):
 
 # ----------------------------------------------------------------------------- plain + rich results
 class _Result:
-    """Text for terminals, a little HTML for notebooks; the magics' own small outputs."""
+    """Text for terminals, a little HTML for notebooks; the magics' own small outputs. ``data``
+    keeps the numbers shown (e.g. jvp's ``(value, tangent)``) for whoever holds the object."""
 
-    def __init__(self, text, html):
-        self.text, self.html = text, html
+    def __init__(self, text, html, data=None):
+        self.text, self.html, self.data = text, html, data
 
     def __repr__(self):
         return self.text
@@ -320,7 +321,7 @@ def _jvp_result(expr, name, direction, value, tangent):
     text = f"{expr} = {value!r}\njvp ({where}) = {tangent!r}"
     html = (f"<table><tr><td><code>{_escape(expr)}</code></td><td><pre>{_escape(repr(value))}</pre></td></tr>"
             f"<tr><td><code>jvp</code> ({_escape(where)})</td><td><pre>{_escape(repr(tangent))}</pre></td></tr></table>")
-    return _Result(text, html)
+    return _Result(text, html, (value, tangent))
 
 
 def _check_result(call, report):
