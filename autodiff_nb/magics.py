@@ -2,7 +2,7 @@
 
 Turn them on with ``%load_ext autodiff_nb``. The magics only parse their arguments and display what
 the library returns -- ``autodiff_nb.viz.draw``, ``viz.tape_table``, ``viz.explain``,
-``viz.GraphWidget``, ``viz.show_rule``, ``autograd.gradcheck``, ``autograd.grad`` -- so everything a magic shows can
+``viz.GraphWidget``, ``viz.show_rule``, ``autograd.gradcheck``, ``autograd.grad``, ``func.jvp`` -- so everything a magic shows can
 also be had from plain Python. ``%autodiff help`` lists the subcommands.
 
 Expressions are evaluated in your namespace. Where you have not defined a name yourself, the
@@ -22,7 +22,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 
-from . import autograd, tape
+from . import autograd, func, tape
 from .tensor import Tensor
 
 
@@ -55,6 +55,10 @@ def _build_parsers():
     graph.add_argument("--no-values", action="store_true", help="leave the tensors' values out")
     graph.add_argument("--no-grads", action="store_true", help="leave the .grad of leaves out")
     graph.add_argument("--no-shapes", action="store_true", help="leave the shapes out")
+    graph.add_argument("--repeats", choices=("fold", "show"), default="fold",
+                       help="fold (default) draws a run of 3 or more identical ops as one node; show draws each")
+    graph.add_argument("--color-by", choices=("grad", "value"), default=None,
+                       help="shade the tensors by mean |grad| or mean |value| on a log scale")
     graph.add_argument("expr", metavar="EXPR", help="a tensor expression, e.g. y or (w * x).sum()")
 
     tape_ = p["tape"] = _Parser("%autodiff tape",
@@ -63,9 +67,12 @@ def _build_parsers():
     tape_.add_argument("expr", metavar="EXPR", help="a tensor expression")
 
     explain = p["explain"] = _Parser(
-        "%autodiff explain", "The backward walk from a scalar as numbered chain-rule steps with numbers. "
+        "%autodiff explain", "The backward walk from a scalar as numbered chain-rule steps with numbers "
+        "(--forward: the forward walk, tangents pushed from the leaves, seeded with ones). "
         "It runs on private copies: your tensors' .grad stay as they are.", "%autodiff explain y")
-    explain.add_argument("expr", metavar="EXPR", help="a scalar tensor expression")
+    explain.add_argument("--forward", action="store_true",
+                         help="forward mode: one JVP per op from the leaves (tangent ones) to EXPR")
+    explain.add_argument("expr", metavar="EXPR", help="a scalar tensor expression (any shape with --forward)")
 
     check = p["check"] = _Parser(
         "%autodiff check", "Gradient check: the engine's analytic gradient of FUNC(ARG, ...) against "
@@ -85,6 +92,16 @@ def _build_parsers():
         hint="name the variables after 'wrt', e.g. %autodiff grad (w * x).sum() wrt w, x")
     grad.add_argument("expr", metavar="EXPR", help="a scalar tensor expression")
     grad.add_argument("names", metavar="NAME", nargs="+", help="the variables to differentiate by")
+
+    jvp = p["jvp"] = _Parser(
+        "%autodiff jvp", "Value and directional derivative d/dε EXPR(NAME + ε·V) at ε = 0, by forward mode "
+        "(func.jvp, one pass on dual numbers). V defaults to ones of NAME's shape. Your tensors are untouched.",
+        "%autodiff jvp 2*dot(x, x) wrt x along tensor([1., 0, 0, 0])", usage="%(prog)s EXPR wrt NAME [along V]",
+        hint="name one variable after 'wrt' and, optionally, a direction of its shape after 'along', "
+             "e.g. %autodiff jvp (x * x).sum() wrt x along ones(4)")
+    jvp.add_argument("expr", metavar="EXPR", help="a tensor expression")
+    jvp.add_argument("name", metavar="NAME", help="the variable to move")
+    jvp.add_argument("along", metavar="V", nargs="?", help="the direction (default: ones of NAME's shape)")
 
     rule = p["rule"] = _Parser(
         "%autodiff rule", "One gradient rule of the engine's table (ops.RULES), read live: its grad_fn name, "
@@ -184,16 +201,22 @@ def _split_top_level(text, parser):
     return parts
 
 
-def _split_wrt(text, parser):
-    """``2*dot(x, x) wrt x, w`` -> ("2*dot(x, x)", ["x", "w"]), at the last top-level ``wrt``."""
+def _last_top_level(text, word, parser):
+    """The token of the last ``word`` outside brackets in ``text``, or None."""
     depth, cut = 0, None
     for tok in _tokens(text, parser):
         if tok.type == tokenize.OP and tok.string in "([{":
             depth += 1
         elif tok.type == tokenize.OP and tok.string in ")]}":
             depth -= 1
-        elif depth == 0 and tok.type == tokenize.NAME and tok.string == "wrt":
+        elif depth == 0 and tok.type == tokenize.NAME and tok.string == word:
             cut = tok
+    return cut
+
+
+def _split_wrt(text, parser):
+    """``2*dot(x, x) wrt x, w`` -> ("2*dot(x, x)", ["x", "w"]), at the last top-level ``wrt``."""
+    cut = _last_top_level(text, "wrt", parser)
     if cut is None:
         raise usage_error(parser, "missing 'wrt': which variables should the gradient be taken with respect to?")
     expr, names = text[:cut.start[1]].strip(), text[cut.end[1]:].replace(",", " ").split()
@@ -206,6 +229,22 @@ def _split_wrt(text, parser):
             raise usage_error(parser, f"{name!r} is not a variable name",
                               "after 'wrt' list plain names (x, w), not expressions")
     return expr, names
+
+
+def _split_jvp(text, parser):
+    """``f(x) wrt x along v`` -> ["f(x)", "x", "v"] (the direction is optional)."""
+    along, wrt = _last_top_level(text, "along", parser), _last_top_level(text, "wrt", parser)
+    direction = []
+    if along is not None and wrt is not None and along.start[1] > wrt.start[1]:
+        direction = [text[along.end[1]:].strip()]
+        text = text[:along.start[1]]
+        if not direction[0]:
+            raise usage_error(parser, "missing the direction after 'along'")
+    expr, names = _split_wrt(text, parser)
+    if len(names) != 1:
+        raise usage_error(parser, f"jvp moves one variable, got {len(names)}: {', '.join(names)}",
+                          "name one variable after 'wrt'; to move several, call func.jvp yourself")
+    return [expr, names[0], *direction]
 
 
 def parse_line(line):
@@ -228,6 +267,8 @@ def parse_line(line):
     elif sub == "grad":
         expr, names = _split_wrt(rest, parser)
         positionals = [expr, *names]
+    elif sub == "jvp":
+        positionals = _split_jvp(rest, parser)
     elif sub in ("help", "rule"):
         positionals = rest.split()
     else:
@@ -247,10 +288,11 @@ def parse_cell_line(line):
 
 # ----------------------------------------------------------------------------- plain + rich results
 class _Result:
-    """Text for terminals, a little HTML for notebooks; the magics' own small outputs."""
+    """Text for terminals, a little HTML for notebooks; the magics' own small outputs. ``data``
+    keeps the numbers shown (e.g. jvp's ``(value, tangent)``) for whoever holds the object."""
 
-    def __init__(self, text, html):
-        self.text, self.html = text, html
+    def __init__(self, text, html, data=None):
+        self.text, self.html, self.data = text, html, data
 
     def __repr__(self):
         return self.text
@@ -272,6 +314,14 @@ def _grad_result(expr, value, grads):
     html = (f"<table><tr><td><code>{_escape(expr)}</code></td><td><pre>{_escape(repr(value))}</pre></td></tr>"
             f"{rows}</table>")
     return _Result("\n".join(text), html)
+
+
+def _jvp_result(expr, name, direction, value, tangent):
+    where = f"d/dε at ε = 0, {name} → {name} + ε·{direction}"
+    text = f"{expr} = {value!r}\njvp ({where}) = {tangent!r}"
+    html = (f"<table><tr><td><code>{_escape(expr)}</code></td><td><pre>{_escape(repr(value))}</pre></td></tr>"
+            f"<tr><td><code>jvp</code> ({_escape(where)})</td><td><pre>{_escape(repr(tangent))}</pre></td></tr></table>")
+    return _Result(text, html, (value, tangent))
 
 
 def _check_result(call, report):
@@ -405,7 +455,7 @@ class AutodiffMagics(Magics):
 
         t = self._tensor(args.expr, PARSERS["graph"])
         display(viz.draw(t, names=self._names(), values=not args.no_values, grads=not args.no_grads,
-                         shapes=not args.no_shapes))
+                         shapes=not args.no_shapes, repeats=args.repeats, color_by=args.color_by))
 
     def _tape(self, args):
         from . import viz
@@ -416,8 +466,9 @@ class AutodiffMagics(Magics):
         from . import viz
 
         parser = PARSERS["explain"]
-        t = self._tensor(args.expr, parser, scalar=True)
-        display(self._library_call(lambda: viz.explain(t, names=self._names()), parser))
+        t = self._tensor(args.expr, parser, scalar=not args.forward)
+        mode = "forward" if args.forward else "reverse"
+        display(self._library_call(lambda: viz.explain(t, names=self._names(), mode=mode), parser))
 
     def _check(self, args):
         parser = PARSERS["check"]
@@ -463,6 +514,47 @@ class AutodiffMagics(Magics):
         grads = self._library_call(lambda: autograd.grad(out, list(fresh.values()), allow_unused=True), parser)
         pairs = [(name, g if g is not None else x.detach() * 0) for (name, x), g in zip(fresh.items(), grads)]
         display(_grad_result(args.expr, out.detach(), pairs))
+
+    def _jvp(self, args):
+        parser = PARSERS["jvp"]
+        user_ns = self.shell.user_ns
+        if args.name not in user_ns:
+            raise usage_error(parser, f"name {args.name!r} is not defined", "define it in a cell first")
+        x = self._tensor(args.name, parser, recorded=False, value=user_ns[args.name])
+        if not x.dtype.is_floating_point:
+            raise usage_error(parser, f"Expected primal to be floating point or complex, but got: {x.dtype}",
+                              f"only floating-point tensors have tangents: use {args.name}.float()")
+        direction = self._direction(args, x, parser)
+
+        def f(moved):  # EXPR with NAME standing for the dual tensor; the user's own comes back after
+            user_ns[args.name] = moved
+            try:
+                return self._eval(args.expr, parser)
+            finally:
+                user_ns[args.name] = x
+
+        value, tangent = self._library_call(lambda: func.jvp(f, (x.detach(),), (direction,)), parser,
+                                            f"jvp of {args.expr}")
+        display(_jvp_result(args.expr, args.name, args.along or f"ones({', '.join(map(str, x.shape))})", value, tangent))
+
+    def _direction(self, args, x, parser):
+        """V as a tensor of NAME's dtype and shape (ones when not given), or a UsageError that says why not."""
+        from .creation import tensor
+
+        if args.along is None:
+            return x.detach() * 0 + 1
+        v = self._eval(args.along, parser, "V")
+        try:
+            v = tensor(getattr(v, "array", v), dtype=x.dtype)
+        except (TypeError, ValueError) as exc:
+            raise usage_error(parser, f"V {args.along} is not a direction: {exc}",
+                              f"give a tensor of {args.name}'s shape {tuple(x.shape)}") from None
+        if tuple(v.shape) != tuple(x.shape):
+            raise usage_error(parser, "Trying to set a forward gradient that has a different size than that of the "
+                              f"original Tensor, this is not supported. Tensor is of size {list(x.shape)} while "
+                              f"the given forward gradient is of size {list(v.shape)}.",
+                              f"V ({args.along}) must have {args.name}'s shape {tuple(x.shape)}")
+        return v
 
     def _library_call(self, fn, parser, what=None, catch=(RuntimeError, ValueError, TypeError, ArithmeticError)):
         """Run a library call; an engine error (e.g. a freed graph) becomes a UsageError with its fix.

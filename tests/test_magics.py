@@ -10,6 +10,7 @@ import doctest
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 from IPython.core.error import UsageError
 from IPython.testing import globalipapp
@@ -17,6 +18,7 @@ from IPython.utils.capture import capture_output
 
 import autodiff_nb
 from autodiff_nb import custom, magics
+from autodiff_nb.viz.preview import preview
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -211,7 +213,8 @@ def test_help_for_one_subcommand_lists_its_flags(ip):
 
 def test_question_mark_shows_the_generated_usage(ip):
     text = ok(ip, "%autodiff?").text
-    assert "%autodiff graph [--no-values] [--no-grads] [--no-shapes] EXPR" in text
+    assert ("%autodiff graph [--no-values] [--no-grads] [--no-shapes] [--repeats {fold,show}] "
+            "[--color-by {grad,value}] EXPR") in text
     assert "e.g. %autodiff explain y" in text
 
 
@@ -524,3 +527,82 @@ def test_a_lambda_sharing_its_line_with_another_is_cut_out_alone():
     pair = (lambda a: a + 1, lambda a: a * 2)
     assert [code_text(f) for f in pair] == ["lambda a: a + 1", "lambda a: a * 2"]
     assert code_text(len) == "len(obj, /)"
+
+
+# ----------------------------------------------------------------------------- forward mode: jvp, explain --forward
+@pytest.fixture
+def shown(monkeypatch):
+    """The objects the magics display, as Python objects (not their text)."""
+    objects = []
+    monkeypatch.setattr(magics, "display", objects.append)
+    return objects
+
+
+@pytest.mark.torch
+def test_jvp_gives_the_value_and_the_directional_derivative_of_torch_func_jvp(ip, torch, shown):
+    ok(ip, "torch.manual_seed(3)\nw = torch.randn(4, dtype=torch.float64)\nv = torch.randn(4, dtype=torch.float64)\n"
+           "z = x.double()")
+    ok(ip, "%autodiff jvp (tanh(w * z) * z.exp()).sum() wrt z along v")
+    ok(ip, "%autodiff jvp tanh(w * z) * z wrt z")  # a vector output, the default direction (ones)
+    z, w, v = (torch.tensor(ip.user_ns[name].detach().numpy()) for name in ("z", "w", "v"))
+    cases = [(lambda z: (torch.tanh(w * z) * z.exp()).sum(), v), (lambda z: torch.tanh(w * z) * z, torch.ones(4))]
+    for result, (f, direction) in zip(shown, cases):
+        value, tangent = result.data
+        ref_value, ref_tangent = torch.func.jvp(f, (z,), (direction,))
+        np.testing.assert_allclose(value.numpy(), ref_value.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(tangent.numpy(), ref_tangent.numpy(), rtol=1e-12)
+    assert "jvp (d/dε at ε = 0, z → z + ε·v) = tensor(" in repr(shown[0])
+    assert "z → z + ε·ones(4)" in repr(shown[1])
+
+
+def test_jvp_leaves_the_users_tensor_as_it_was(ip, shown):
+    before = ip.user_ns["x"]
+    ok(ip, "%autodiff jvp (x * x).sum() wrt x along tensor([1., 2., 3., 4.])")
+    value, tangent = shown[0].data
+    x = before.array
+    assert float(tangent) == pytest.approx(float(2 * x @ [1, 2, 3, 4]))  # d/dε |x + εv|² = 2 x·v
+    assert ip.user_ns["x"] is before and before.requires_grad and before.grad is None
+
+
+def test_jvp_mistakes_say_what_and_how_to_fix_it(ip):
+    ok(ip, "n = torch.arange(3)")
+    assert "missing 'wrt'" in usage_error(ip, "%autodiff jvp x.sin()")
+    assert "jvp moves one variable, got 2: x, n" in usage_error(ip, "%autodiff jvp x.sin() wrt x, n")
+    assert "missing the direction after 'along'" in usage_error(ip, "%autodiff jvp x.sin() wrt x along")
+    assert "a bracket or quote is not closed" in usage_error(ip, "%autodiff jvp (x.sin() wrt x")
+    assert "is not a Python expression" in usage_error(ip, "%autodiff jvp x.sin() + wrt x")
+    assert "name 'q' is not defined" in usage_error(ip, "%autodiff jvp x.sin() wrt q")
+    assert "name 'nope' is not defined" in usage_error(ip, "%autodiff jvp x.sin() wrt x along nope")
+    message = usage_error(ip, "%autodiff jvp x.sin() wrt x along torch.ones(3)")
+    assert message.startswith("Trying to set a forward gradient that has a different size than that of the "
+                              "original Tensor") and "hint: V (torch.ones(3)) must have x's shape (4,)" in message
+    message = usage_error(ip, "%autodiff jvp n * 2 wrt n")
+    assert "Expected primal to be floating point" in message and "n.float()" in message
+    assert "is not a direction" in usage_error(ip, "%autodiff jvp x.sin() wrt x along 'abc'")
+
+
+def test_explain_forward_pushes_tangents_with_the_numbers(ip):
+    ok(ip, CHAPTER_Y)
+    text = ok(ip, "%autodiff explain --forward y").text
+    x = np.arange(4.0)
+    assert "seed tangent(x) = [1, 1, 1, 1]" in text
+    assert f"dot: tangent(dot) = tangent(x) · x + x · tangent(x) = {2 * x.sum():g}" in text
+    assert f"mul: tangent(y) = tangent(dot) · 2 = {4 * x.sum():g}" in text
+    assert ip.user_ns["x"].grad is None
+    # a vector output needs no reduction in forward mode
+    assert f"= {preview(2 * x)}" in ok(ip, "%autodiff explain --forward x * x").text
+
+
+def test_graph_repeats_and_color_by_reach_the_drawing(ip, monkeypatch):
+    import autodiff_nb.viz as viz
+
+    calls = []
+    real_draw = viz.draw
+    monkeypatch.setattr(viz, "draw", lambda *t, **options: calls.append(options) or real_draw(*t, **options))
+    ok(ip, CHAPTER_Y)
+    ok(ip, "%autodiff graph y")
+    ok(ip, "%autodiff graph --repeats show --color-by grad y")
+    ok(ip, "%autodiff graph --color-by=value y")
+    assert [(c["repeats"], c["color_by"]) for c in calls] == [("fold", None), ("show", "grad"), ("fold", "value")]
+    assert "invalid choice: 'sideways'" in usage_error(ip, "%autodiff graph --repeats sideways y")
+    assert "did you mean --color-by?" in usage_error(ip, "%autodiff graph --colour-by grad y")

@@ -4,10 +4,13 @@ is executed here with nbclient, then each cell's outputs are checked (by cell id
 The kernel must be this very Python (the project's .venv, where autodiff_nb is installed). Rather
 than trust whatever ``python3`` kernelspec the machine has, the test writes a kernelspec for
 ``sys.executable`` into a temporary folder (ipykernel's own ``write_kernel_spec``) and starts the
-kernel from there: nothing to set up by hand, nothing installed into the user's Jupyter.
+kernel from there: nothing to set up by hand, nothing installed into the user's Jupyter. The kernel
+gets this checkout first on its PYTHONPATH, so a second worktree tests its own code, not the one the
+venv's editable install points at.
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -20,6 +23,7 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 NOTEBOOK = Path(__file__).parent / "notebooks" / "magics.ipynb"
+CHECKOUT = Path(__file__).resolve().parents[1]
 KERNEL_NAME = "autodiff-nb-tests"
 
 
@@ -36,7 +40,9 @@ def executed(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("run")  # anything the notebook writes stays out of the repo
     client = NotebookClient(nb, km=km, timeout=120, startup_timeout=120,
                             resources={"metadata": {"path": str(workdir)}})
-    client.execute()  # a cell that errors without the raises-exception tag fails the test here
+    with pytest.MonkeyPatch.context() as env:  # the kernel is started with a copy of this environment
+        env.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")])))
+        client.execute()  # a cell that errors without the raises-exception tag fails the test here
     return {cell.id: cell for cell in nb.cells}
 
 
@@ -64,7 +70,8 @@ def test_the_kernel_runs_this_python(executed):
 
 def test_help_prints_usage_lines_with_examples(executed):
     text = text_of(executed["help"])
-    assert "%autodiff graph [--no-values] [--no-grads] [--no-shapes] EXPR" in text
+    assert ("%autodiff graph [--no-values] [--no-grads] [--no-shapes] [--repeats {fold,show}] "
+            "[--color-by {grad,value}] EXPR") in text
     assert "e.g. %autodiff grad 2*dot(x, x) wrt x" in text
 
 
@@ -119,3 +126,32 @@ def test_a_mistake_is_a_usage_error_without_a_traceback(executed):
     (message,) = outputs(executed["usage_error"], "stream")
     assert message.startswith("UsageError: name 'nope' is not defined\nusage: %autodiff graph ")
     assert "\nhint: " in message and "Traceback" not in message
+
+
+def test_the_kernel_imports_this_checkout(executed):
+    assert outputs(executed["where"], "text/plain") == [repr(str(CHECKOUT))]
+
+
+def test_jvp_one_liner(executed):
+    (bundle,) = outputs(executed["jvp"])
+    # y = 2 x·x at x = [0, 1, 2, 3] along e0: 4 x·e0 = 0; the value is 2 · 14 = 28
+    assert bundle["text/plain"].splitlines() == [
+        "2*dot(x, x) = tensor(28.)", "jvp (d/dε at ε = 0, x → x + ε·tensor([1., 0., 0., 0.])) = tensor(0.)"]
+    assert "<table>" in bundle["text/html"]
+
+
+def test_explain_forward_in_a_notebook(executed):
+    text = text_of(executed["explain_forward"])
+    assert "dot: tangent(dot) = tangent(x) · x + x · tangent(x) = 12" in text  # 2 Σx = 12
+    assert "mul: tangent(y) = tangent(dot) · 2 = 24" in text
+
+
+def test_graph_flags_in_a_notebook(executed):
+    (bundle,) = outputs(executed["graph_flags"])
+    assert "<svg" in bundle["image/svg+xml"] and "mean |value|" in bundle["image/svg+xml"]
+
+
+def test_forward_widget_is_a_live_widget_with_tangents(executed):
+    (bundle,) = outputs(executed["forward_widget"])
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"] == "GraphWidget(y: 6 nodes, step 2/2)"

@@ -38,7 +38,9 @@ def skip_unless_ci(message):
 
 
 def run(*args, cwd=None):
-    return subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    # without PYTHONPATH: a test run that points it at a checkout must not hide the venv's own install
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
 
 
 def pip(python, *args, what):

@@ -6,6 +6,8 @@
 >>> draw(y)              # SVG in Jupyter: x -> dot -> mul -> y, with values and backward order
 >>> print(explain(y))    # 1. MulBackward0: grad(dot) = 2 · grad(y) = 2 ...
 >>> GraphWidget(y)       # Play / step through the backward pass
+>>> GraphWidget(y, mode="both")            # ... or forward mode's tangents, with a switch
+>>> print(explain(y, mode="forward"))      # 1. dot: tangent(dot) = tangent(x) · x + x · tangent(x) = 12 ...
 
 Data flows one way: recorded nodes -> ``describe`` (a plain description) -> DOT -> SVG -> widget.
 Nothing here writes ``.grad`` or frees a graph.

@@ -21,7 +21,8 @@ from .preview import NONE, preview, shape_text
 
 
 def to_digraph(desc, *, values=True, grads=True, shapes=True, state=None, legend=True, color_by=None):
-    """Build the Digraph. ``state`` (a steps.StepState) turns it into the widget's step picture;
+    """Build the Digraph. ``state`` (a steps.StepState, or a forward_steps.ForwardState for the
+    forward walk: tangents instead of gradients) turns it into the widget's step picture;
     ``color_by`` ("grad" or "value") shades the tensors on a log scale (see heat.py)."""
     import graphviz
 
@@ -37,7 +38,7 @@ def to_digraph(desc, *, values=True, grads=True, shapes=True, state=None, legend
     for node in drawn:
         current = state is not None and state.current == node.id
         labels[node.id] = _label(node, show, state, current, extra.get(node.id, []), desc, scale)
-        sizes.append((node.id,) + _estimate(node, show, extra.get(node.id, [])))
+        sizes.append((node.id,) + _estimate(node, show, extra.get(node.id, []), state))
     if legend:
         sizes.append(("legend", 230, 40 + 16 * len(style.ROLE)))
     shape = layout.plan(sizes, [(e.src, e.dst) for e in edges], wrap=not desc.modules)
@@ -89,7 +90,7 @@ def to_digraph(desc, *, values=True, grads=True, shapes=True, state=None, legend
     if legend:
         # rank=sink puts the legend in the last column (or row), out of the graph's way.
         with g.subgraph(graph_attr={"rank": "sink"}) as side:
-            side.node("legend", _legend_label(desc, grads, scale, drawn))
+            side.node("legend", _legend_label(desc, grads, scale, drawn, _forward(state)))
     return g
 
 
@@ -110,7 +111,11 @@ def small_constants(desc) -> dict:
     return out
 
 
-def _estimate(node, show, extra):
+def _forward(state):
+    return state is not None and state.walk == "forward"
+
+
+def _estimate(node, show, extra, state=None):
     """Width and height in points (see layout.py): from the longest line of the label."""
     if node.kind == "op":
         lines = [len(node.label) + (3 if node.backward_order is not None else 0)] + [len(w) for w in extra]
@@ -124,7 +129,9 @@ def _estimate(node, show, extra):
         rows.append(len(shape_text(node.shape)) + 6 + len(node.detail))
     if show["values"] and node.value is not None and node.value != node.label:
         rows.append(len(node.value) * 1.1)
-    if show["grads"] and node.grad is not None:
+    if _forward(state) and node.id in state.tangents:
+        rows.append((len(preview(state.tangents[node.id])) + 8) * 1.1)
+    elif show["grads"] and node.grad is not None:
         rows.append((len(node.grad) + 5) * 1.1)
     return layout.text_width(max(rows), 10) + 20, 12 + 17 * len(rows)
 
@@ -174,7 +181,8 @@ def _label(node, show, state, current, extra, desc, scale):
     if node.kind == "op":
         done = state is None or node.id in state.done_ids
         position = state.position if state is not None and current else None
-        return _op_label(node, done, desc.show_ops == "both", extra, position)
+        number = state.order.get(node.id) if _forward(state) else node.backward_order
+        return _op_label(node, done, desc.show_ops == "both", extra, position, number)
     if node.kind == "summary":
         return _summary_label(node)
     if node.kind == "module":
@@ -233,7 +241,7 @@ def _tensor_label(node, show, state, current, fill=None):
     look = style.ROLE[node.role]
     is_number = node.shape == () and node.value is not None and node.value == node.label
     title = _font(text(node.label), bold=True)
-    if node.backward_order is not None:
+    if node.backward_order is not None and not _forward(state):  # the step that writes a leaf's .grad
         done = state is None or node.id in state.grads
         title = _with_badge(title, node.backward_order, style.BADGE if done else style.BADGE_PENDING)
     rows = [[(title, "")]]
@@ -245,7 +253,11 @@ def _tensor_label(node, show, state, current, fill=None):
         value = node.value if node.value is not None else "freed"
         color = None if node.value is not None else style.MUTED
         rows.append([(_font(text(value), color=color, size=style.VALUE_SIZE, face=style.MONO), "")])
-    if show["grads"] and node.grad is not None:
+    if _forward(state):
+        if node.id in state.tangents:
+            words = f"{style.TANGENT_WORD} {preview(state.tangents[node.id])}"
+            rows.append([(_font(text(words), color=style.TANGENT, size=style.VALUE_SIZE, face=style.MONO), "")])
+    elif show["grads"] and node.grad is not None:
         grad = node.grad if state is None else preview(state.grads.get(node.id))
         color = style.GRAD if grad != NONE else style.MUTED
         rows.append([(_font(text(f"grad {grad}"), color=color, size=style.VALUE_SIZE, face=style.MONO), "")])
@@ -257,14 +269,15 @@ def _tensor_label(node, show, state, current, fill=None):
     return _table(rows, look, dashed=look.dashed, fill=fill)
 
 
-def _op_label(node, done, both, extra=(), position=None):
+def _op_label(node, done, both, extra=(), position=None, number=None):
     """The op's name (``mul``; a folded run ``mul ×10``, or ``mul 4 of 10`` while the stepper is in
-    it), its inlined constants (``× 2``) and, for a run, its first and last values."""
+    it), its inlined constants (``× 2``) and, for a run, its first and last values. ``number``, its
+    badge, is its step in the walk shown (by default the backward walk)."""
     title = f"{node.op or node.label} {position[0]} of {position[1]}" if position else node.label
     name = _font(text(title), bold=True)
     cells = [f"<td>{name}</td>"]
-    if node.backward_order is not None:
-        html, attrs = _badge(node.backward_order, style.BADGE if done else style.BADGE_PENDING)
+    if number is not None:
+        html, attrs = _badge(number, style.BADGE if done else style.BADGE_PENDING)
         cells.insert(0, f"<td{attrs}>{html}</td>")
     rows = [f"<tr>{''.join(cells)}</tr>"]
     lines = []
@@ -300,7 +313,7 @@ def _summary_label(node):
     return f"<{_font(text(node.label), bold=True)}<br/>{_font(text(node.detail), size=style.SMALL_SIZE)}>"
 
 
-def _legend_label(desc, grads, scale=None, drawn=None):
+def _legend_label(desc, grads, scale=None, drawn=None, forward=False):
     roles = [r for r in style.ROLE if any(n.role == r for n in (desc.nodes if drawn is None else drawn))]
     rows = [[(_font(text("legend"), bold=True), ' colspan="2"')]]
     for role in roles:
@@ -308,11 +321,15 @@ def _legend_label(desc, grads, scale=None, drawn=None):
         rows.append([("", f' bgcolor="{look.fill}" border="1" color="{look.border}" width="16"'),
                      (_font(text(look.legend), size=style.SMALL_SIZE), ' align="left"')])
     if desc.ops:
-        rows.append([_badge("n", style.BADGE), (_font(text(style.OP.legend), size=style.SMALL_SIZE), ' align="left"')])
+        words = style.FORWARD_OP_LEGEND if forward else style.OP.legend
+        rows.append([_badge("n", style.BADGE), (_font(text(words), size=style.SMALL_SIZE), ' align="left"')])
     if any(e.kind == "detach" for e in desc.edges):
         rows.append([(_font(text("- - ›"), color=style.ROLE["detached"].border, bold=True), ""),
                      (_font(text("detach: the gradient stops"), size=style.SMALL_SIZE), ' align="left"')])
-    if grads:
+    if forward:
+        rows.append([(_font(text(style.TANGENT_WORD), color=style.TANGENT), ""),
+                     (_font(text(style.TANGENT_LEGEND), size=style.SMALL_SIZE), ' align="left"')])
+    elif grads:
         rows.append([(_font(text(NONE), color=style.MUTED), ""),
                      (_font(text("grad is None (not 0)"), size=style.SMALL_SIZE), ' align="left"')])
     if any(n.kind == "module" for n in desc.nodes):
@@ -358,7 +375,14 @@ def _edge_attrs(edge, state, desc):
     attrs = dict(style.SIDE_EDGE if side else style.CHAIN_EDGE)
     if edge.label:
         attrs.update(style.EDGE_LABEL, label=graph_text(edge.label))
-    if state is not None and edge.slot is not None:
+    if _forward(state) and edge.slot is not None:
+        term = state.edge_tangents.get((edge.dst, edge.slot))
+        if term is not None:  # the JVP term this input sent on: it flows along the arrow
+            words = f"{edge.label}: → {preview(term)}" if edge.label else f"→ {preview(term)}"
+            attrs.update(style.TANGENT_EDGE, label=graph_text(words))
+            if (edge.dst, edge.slot) in state.current_edges:
+                attrs.update(style.CURRENT_EDGE)
+    elif state is not None and edge.slot is not None:
         g = state.edge_grads.get((edge.dst, edge.slot))
         if g is not None:
             words = f"{edge.label}: ← {preview(g)}" if edge.label else f"← {preview(g)}"

@@ -1,4 +1,4 @@
-"""The chain rule in words and numbers, one backward step per line; and the tape as a table.
+"""The chain rule in words and numbers, one backward (or forward) step per line; and the tape as a table.
 
 >>> x = arange(4.0, requires_grad=True)
 >>> y = 2 * dot(x, x)
@@ -9,6 +9,16 @@ backward from y, seed grad(y) = 1
 2. DotBackward0: grad(x) += grad(dot) · x + x · grad(dot) = [0, 4, 8, 12]
    with grad(dot) = 2, x = [0, 1, 2, 3]
 3. AccumulateGrad: x.grad += [0, 4, 8, 12]
+
+``explain(y, mode="forward")`` pushes tangents the other way, from the leaves (seeded with ones
+unless ``tangents=`` says otherwise) to ``y``, one JVP per line::
+
+    forward to y, seed tangent(x) = [1, 1, 1, 1]
+    1. dot: tangent(dot) = tangent(x) · x + x · tangent(x) = 12
+       with tangent(x) = [1, 1, 1, 1], x = [0, 1, 2, 3]
+    2. mul: tangent(y) = tangent(dot) · 2 = 24
+       with tangent(dot) = 12
+    tangent(y) = 24: the derivative of y along the seed, d/dε y(x + ε·tangent(x)) at ε = 0
 
 Nothing here touches ``.grad``: the numbers come from ``tape.walk`` on private copies, and user
 hooks (``register_hook``, ``retain_grad``) are not run; the text says so when the graph has any.
@@ -70,18 +80,77 @@ def _step_text(step, desc, received):
     return StepText(f"{step.name}: " + "; ".join(parts), "; ".join(module + ["with " + ", ".join(known)]))
 
 
-class Explanation:
-    """The steps of a backward pass as text: ``.lines`` (one per step), ``.where``, ``str()``.
+class _Unfilled(dict):
+    def __missing__(self, key):  # a word the rule names that we have no value for stays as written
+        return "{" + key + "}"
 
-    ``.note`` says when the graph has hooks, which these steps do not run (else None).
+
+def forward_texts(run, desc) -> list[StepText]:
+    """One StepText per step of ``run`` (a forward_steps.ForwardRun): the rule's JVP words with the
+    inputs' names and tangents filled in. ``desc`` is the unfolded description."""
+    reached = dict(run.seeds)  # tensor node id -> its tangent, as the walk reaches it
+    out = []
+    for step in run.steps:
+        out.append(_forward_text(step, desc, reached))
+        reached[desc.output_of(step.node_id).id] = step.tangent
+    return out
+
+
+def _forward_text(step, desc, reached):
+    out, inputs, rule = desc.output_of(step.node_id), desc.inputs_of(step.node_id), step.record.rule
+    op = desc.node(step.node_id)
+    names = {"out": out.label}
+    if not rule.variadic:
+        names.update({v: n.label for v, n in zip(rule.input_names, inputs)})
+    terms, known, used = [], [], set()
+    for slot, words in step.words.items():
+        source = inputs[slot]
+        template = words or f"jvp of {step.name} for input {slot}"
+        terms.append(template.format_map(_Unfilled(names, t=f"tangent({source.label})", i=slot)))
+        used |= {k for k in names if "{" + k + "}" in template}
+        item = f"tangent({source.label}) = {preview(reached.get(source.id))}"
+        if item not in known:
+            known.append(item)
+    for var, node in [("out", out)] + list(zip(() if rule.variadic else rule.input_names, inputs)):
+        item = f"{node.label} = {node.value}"
+        if var in used and node.value is not None and node.value != node.label and item not in known:
+            known.append(item)
+    module = [f"in {op.module}: {desc.modules.get(op.module, '?')}"] if op.module else []
+    line = f"{op.op or op.label}: tangent({out.label}) = {' + '.join(terms)} = {preview(step.tangent)}"
+    return StepText(line, "; ".join(module + ["with " + ", ".join(known)]))
+
+
+def forward_header(run, desc) -> str:
+    seeds = ", ".join(f"tangent({desc.node(nid).label}) = {preview(t)}" for nid, t in run.seeds.items())
+    roots = ", ".join(desc.node(r).label for r in desc.roots)
+    return f"forward to {roots}, seed {seeds}" if seeds else f"forward to {roots}"
+
+
+def forward_footer(run, desc) -> str | None:
+    """The last line: what the output's tangent means (None when the walk did not reach it)."""
+    if not run.steps or desc.output_of(run.steps[-1].node_id).id not in desc.roots:
+        return None
+    root = desc.node(desc.roots[0]).label
+    seeds = [desc.node(nid).label for nid in run.seeds]
+    moved = ", ".join(f"{s} + ε·tangent({s})" for s in seeds)
+    return (f"tangent({root}) = {preview(run.steps[-1].tangent)}: the derivative of {root} along the seed, "
+            f"d/dε {root}({moved}) at ε = 0")
+
+
+class Explanation:
+    """The steps of a walk (backward, or forward) as text: ``.lines`` (one per step), ``.where``, ``str()``.
+
+    ``.note`` says when the graph has hooks, which these steps do not run (else None); ``.footer``
+    closes a forward walk with what the output's tangent means.
     """
 
-    def __init__(self, header, texts, problem=None, note=None):
+    def __init__(self, header, texts, problem=None, note=None, footer=None):
         self.header = header
         self.lines = [t.line for t in texts]
         self.where = [t.where for t in texts]
         self.problem = problem
         self.note = note
+        self.footer = footer
 
     def __repr__(self):
         out = [self.header] + ([self.note] if self.note else [])
@@ -91,6 +160,8 @@ class Explanation:
                 out.append(f"   {where}")
         if self.problem:
             out.append(self.problem)
+        if self.footer:
+            out.append(self.footer)
         return "\n".join(out)
 
     __str__ = __repr__
@@ -195,18 +266,44 @@ class TapeTable:
 
 
 # ------------------------------------------------------------------------------ public entry points
+MODES = ("reverse", "forward")
+
+
+def check_mode(mode, modes, gradient=None, tangents=None, who="explain"):
+    """``mode`` is one of ``modes``; ``gradient=`` seeds only a reverse walk, ``tangents=`` only a forward one."""
+    if mode not in modes:
+        raise ValueError(f"{who}(): mode must be one of {', '.join(map(repr, modes))}, not {mode!r}")
+    if tangents is not None and mode == "reverse":
+        raise ValueError(f"{who}(): tangents= seeds the forward walk, and mode is 'reverse'\n"
+                         f"pass mode='forward' too, e.g. {who}(y, mode='forward', tangents={{x: v}})")
+    if gradient is not None and mode == "forward":
+        raise ValueError(f"{who}(): gradient= seeds the reverse walk, and mode is 'forward'\n"
+                         "the forward walk is seeded at the leaves: pass tangents={x: v} instead")
+
+
 @keywords_checked
-def explain(tensor, names=None, gradient=None, modules=None) -> Explanation:
+def explain(tensor, names=None, gradient=None, modules=None, mode="reverse", tangents=None) -> Explanation:
     """The backward pass from ``tensor``, step by step, with the numbers (``.grad`` untouched).
 
     ``gradient`` seeds a non-scalar output (default: ones, like ``y.sum().backward()``);
     ``modules=net`` names parameters by path (``0.weight``) and says which module call made each op.
+    ``mode="forward"`` shows forward mode instead: tangents pushed from the leaves to ``tensor`` in
+    record order, one JVP per op. ``tangents`` ({x: v} or {"x": v}, each of its leaf's shape) seeds
+    it; by default every leaf that requires grad gets ones.
+
+    >>> print(explain(y, mode="forward", tangents={x: [1, 0, 0, 0]}))   # doctest: +SKIP
     """
     from .drawing import full_description, roots_and_names
+    from .forward_steps import forward_steps
     from .steps import backward_steps, hooks_note
 
+    check_mode(mode, MODES, gradient, tangents)
     (tensor,), names = roots_and_names([tensor], names, "explain")
     desc, _ = full_description([tensor], names, modules=modules)
+    if mode == "forward":
+        run = forward_steps(tensor, desc, tangents)
+        return Explanation(forward_header(run, desc), forward_texts(run, desc), run.problem,
+                           footer=forward_footer(run, desc))
     run = backward_steps([tensor], desc, None if gradient is None else [gradient])
     return Explanation(seed_header(run, desc), step_texts(run, desc), run.problem, hooks_note(run))
 

@@ -109,30 +109,45 @@ def _copy(g):
     return np.array(g, copy=True)
 
 
-class StepState:
-    """What the picture shows after the first ``k`` steps: the view is a function of this alone.
+class Progress:
+    """Where a walk stands after its first ``k`` steps, in the drawing ``desc``: ``done`` (the steps),
+    ``done_ids`` (the drawn nodes they reached) and ``current``. A node that stands for several ops
+    (a folded run, a collapsed module) is current for each of their steps; ``position`` then says
+    which one: (4, 10) for "mul 4 of 10". The reverse and the forward states both start here.
+    """
+
+    walk = "backward"
+
+    def __init__(self, steps, desc, k: int):
+        self.k = k
+        self.done = steps[:k]
+        self.by_id = {n.id: n for n in desc.nodes}
+        self.done_ids = {self.drawn(s, desc) for s in self.done}
+        self.current = self.drawn(self.done[-1], desc) if self.done else None
+        members = self.by_id[self.current].members if self.current in self.by_id else ()
+        last = self.done[-1].node_id if self.done else None
+        self.position = (members.index(last) + 1, len(members)) if last in members else None
+
+    def drawn(self, step, desc):
+        # A step inside the folded part of a big graph lights up the summary node.
+        nid = desc.walk_ids.get(step.seq, step.node_id)
+        return nid if nid in self.by_id else "fold0"
+
+    def group(self, nid):
+        """The ops a drawn node stands for (empty for a node of one op)."""
+        return self.by_id[nid].members if nid in self.by_id else ()
+
+
+class StepState(Progress):
+    """What the picture shows after the first ``k`` steps of the backward walk: the view is a
+    function of this alone.
 
     An intermediate tensor shows the gradient that has reached it so far (it is complete once its
-    own op's step is done); a leaf shows its ``.grad`` only from the step that writes it. A node
-    that stands for several ops (a folded run, a collapsed module) is current for each of their
-    steps; ``position`` then says which one: (4, 10) for "mul 4 of 10".
+    own op's step is done); a leaf shows its ``.grad`` only from the step that writes it.
     """
 
     def __init__(self, run: BackwardRun, desc, k: int):
-        self.k = k
-        self.done = run.steps[:k]
-        by_id = {n.id: n for n in desc.nodes}
-
-        def drawn(step):
-            # A step inside the folded part of a big graph lights up the summary node.
-            nid = desc.walk_ids.get(step.seq, step.node_id)
-            return nid if nid in by_id else "fold0"
-
-        self.done_ids = {drawn(s) for s in self.done}
-        self.current = drawn(self.done[-1]) if self.done else None
-        members = by_id[self.current].members if self.current in by_id else ()
-        last = self.done[-1].node_id if self.done else None
-        self.position = (members.index(last) + 1, len(members)) if last in members else None
+        super().__init__(run.steps, desc, k)
         self.grads = {}  # tensor node id -> gradient array
         self.edge_grads = {}  # (op id, slot) -> gradient sent along that edge
         outputs = {e.src: e.dst for e in desc.edges if e.slot is None and e.kind == "normal"}
@@ -140,8 +155,8 @@ class StepState:
         leaves = {n.id for n in desc.nodes if n.role == "leaf"}
         current_edges = set()
         for step in self.done:
-            nid = drawn(step)
-            group = by_id[nid].members if nid in by_id else ()
+            nid = self.drawn(step, desc)
+            group = self.group(nid)
             # A group's output gets the gradient of its last op; its input edges are its first op's.
             if not group or step.node_id == group[-1]:
                 self.grads[outputs.get(nid, nid)] = step.grad_in  # an op shows on its output tensor

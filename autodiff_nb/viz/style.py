@@ -70,3 +70,9 @@ HEAT_ZERO = "#ffffff"  # exactly zero: white, and the legend says so
 WIDE = 720
 TALL = 1400  # points of a top-to-bottom drawing before its chain wraps into rows
 ROW = 700  # points of one wrapped row
+# Forward mode: tangents ride from the inputs to the output, in their own colour (not the gradients' red).
+TANGENT = "#1565c0"
+TANGENT_WORD = "tangent"
+TANGENT_EDGE = {"fontcolor": TANGENT, "color": TANGENT}
+TANGENT_LEGEND = "tangent: derivative along the seed direction"
+FORWARD_OP_LEGEND = "op; n = its step in the forward walk"
