@@ -378,6 +378,21 @@ def widget_outputs(page):
         has=page.locator(".jupyter-widgets"))
 
 
+def click_settled(target, timeout: float = 10.0):
+    """Scroll ``target`` into view, wait until it stops moving, then click it. Playwright's own
+    scroll-then-click can land while JupyterLab's notebook is still scrolling (a stepper far down a
+    long chapter), and the click then reaches nothing."""
+    target.scroll_into_view_if_needed()
+    deadline, box = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = target.bounding_box()
+        if now is not None and now == box:
+            break
+        box = now
+    target.click()
+
+
 def stepper(page):
     """The first widget output that draws a graph and has a Step forward button."""
     return widget_outputs(page).filter(has=page.locator("svg")).filter(

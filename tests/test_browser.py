@@ -155,6 +155,8 @@ def run_and_check(page, page_errors, lab, notebook):
         check_stepper(page, stem)
     elif notebook.startswith("01_") or has_stepper(lab.root / notebook):
         check_stepper(page, stem)
+    if 'mode=\\"both\\"' in (lab.root / notebook).read_text():
+        check_forward_walk(page, stem)
     print(f"\n{notebook}: {len(state['prompts'])} code cells, {time.monotonic() - started:.1f}s in the browser")
 
 
@@ -186,7 +188,7 @@ def check_stepper(page, stem):
     baseline = lab_browser.drawing_snapshot(widget)  # step 0: the forward picture
     before, seen = baseline, [lab_browser.highlighted(baseline, baseline)]
     for press in (1, 2):
-        step_forward.click()
+        lab_browser.click_settled(step_forward)
         change = wait_for_change(widget, before, baseline)
         assert change["highlighted_after"], (
             f"press {press}: no node is highlighted. The stepper should mark its current node with the "
@@ -197,6 +199,26 @@ def check_stepper(page, stem):
         lab_browser.screenshot(widget, shots / f"{stem}-stepper-step{press}.png")
         assert not lab_browser.scrolls_sideways(widget), f"press {press}: the stepper scrolls sideways"
     print(f"\n{stem}: highlighted node by step: {seen}")
+
+
+def check_forward_walk(page, stem):
+    """A stepper with both walks (``mode="both"``): switched to forward, it draws the tangents and
+    steps from the leaves on, one highlighted node per press."""
+    widget = lab_browser.widget_outputs(page).filter(
+        has=page.get_by_role("button", name=re.compile(r"forward \(tangents\)", re.I))).first
+    widget.scroll_into_view_if_needed()
+    lab_browser.click_settled(widget.get_by_role("button", name=re.compile(r"forward \(tangents\)", re.I)))
+    deadline = time.monotonic() + 15
+    while "seed tangent" not in widget.inner_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "seed tangent" in widget.inner_text(), f"switched to forward, the widget says: {widget.inner_text()!r}"
+    after_switch = lab_browser.drawing_snapshot(widget)
+    lab_browser.click_settled(widget.get_by_role("button", name=re.compile(r"step forward", re.I)).first)
+    stepped = wait_for_change(widget, after_switch, after_switch)
+    assert stepped["highlighted_after"], f"forward walk, first step: no node is highlighted: {stepped}"
+    lab_browser.screenshot(widget, lab_browser.artifacts_dir() / f"{stem}-forward-step1.png")
+    assert not lab_browser.scrolls_sideways(widget), "the forward walk scrolls sideways"
+    print(f"\n{stem}: forward walk, first step highlights {stepped['highlighted_after']}")
 
 
 def wait_for_change(widget, before, baseline, timeout: float = 15.0):

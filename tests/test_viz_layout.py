@@ -430,3 +430,24 @@ def test_clusters_come_from_real_nn_module_calls():
     # the addmm of the first layer sits inside the first cluster, and the loss outside every cluster
     first = source[source.index("0: Linear(5→8)"):]
     assert "addmm" in first[:first.index("}")].lower()
+
+
+def test_the_stepper_wraps_a_drawing_taller_than_one_screen_that_draw_leaves_tall():
+    """The exercise-7 graph (f = log(x²)·sin(x) + 1/x) runs top to bottom, about 1,100 pt tall: fine
+    for a picture, but a stepper that tall has its buttons a screen away from its lower nodes. The
+    stepper wraps it into rows instead, keeping the buttons and the whole graph on one screen."""
+    import re
+
+    import autodiff_nb as ad
+    from autodiff_nb import viz
+    from autodiff_nb.viz import style
+
+    x = ad.tensor(2.0, requires_grad=True)
+    u = x ** 2
+    f = ad.log(u) * ad.sin(x) + 1 / x
+    drawn_height = float(re.search(r'height="([\d.]+)pt"', viz.draw(f).to_svg()).group(1))
+    assert drawn_height > style.STEPPER_TALL * 1.5
+    widget = viz.GraphWidget(f)
+    stepper_svg = widget._svg()
+    stepper_height = float(re.search(r'viewBox="[\d.\s-]+ ([\d.]+)"', stepper_svg).group(1))
+    assert stepper_height < style.STEPPER_TALL * 1.1, stepper_height

@@ -20,10 +20,12 @@ from .modules import parents
 from .preview import NONE, preview, shape_text
 
 
-def to_digraph(desc, *, values=True, grads=True, shapes=True, state=None, legend=True, color_by=None):
+def to_digraph(desc, *, values=True, grads=True, shapes=True, state=None, legend=True, color_by=None,
+               tall=style.TALL):
     """Build the Digraph. ``state`` (a steps.StepState, or a forward_steps.ForwardState for the
     forward walk: tangents instead of gradients) turns it into the widget's step picture;
-    ``color_by`` ("grad" or "value") shades the tensors on a log scale (see heat.py)."""
+    ``color_by`` ("grad" or "value") shades the tensors on a log scale (see heat.py); a top-to-bottom
+    drawing taller than ``tall`` points wraps into rows (layout.plan)."""
     import graphviz
 
     show = {"values": values, "grads": grads, "shapes": shapes}
@@ -41,7 +43,7 @@ def to_digraph(desc, *, values=True, grads=True, shapes=True, state=None, legend
         sizes.append((node.id,) + _estimate(node, show, extra.get(node.id, []), state))
     if legend:
         sizes.append(("legend", 230, 40 + 16 * len(style.ROLE)))
-    shape = layout.plan(sizes, [(e.src, e.dst) for e in edges], wrap=not desc.modules)
+    shape = layout.plan(sizes, [(e.src, e.dst) for e in edges], wrap=not desc.modules, tall=tall)
     g = graphviz.Digraph("autodiff", graph_attr=dict(style.GRAPH, rankdir=shape.rankdir), node_attr=style.NODE,
                          edge_attr=style.EDGE)
     clusters = _Clusters(desc, g)

@@ -30,8 +30,9 @@ class Plan:
     height: float = 0.0
 
 
-def plan(sizes, edges, *, wrap=True) -> Plan:
-    """``sizes``: (node id, width pt, height pt) in drawing order; ``edges``: (src, dst) pairs."""
+def plan(sizes, edges, *, wrap=True, tall=style.TALL) -> Plan:
+    """``sizes``: (node id, width pt, height pt) in drawing order; ``edges``: (src, dst) pairs; a
+    top-to-bottom drawing taller than ``tall`` points wraps."""
     size = {nid: (w, h) for nid, w, h in sizes}
     level = _levels([nid for nid, _, _ in sizes], [(s, d) for s, d in edges if s in size and d in size])
     by_level = {}
@@ -44,7 +45,7 @@ def plan(sizes, edges, *, wrap=True) -> Plan:
         return Plan("LR", width=lr_width, height=lr_height)
     tb_width = max(sum(size[n][0] for n in ns) + NODESEP * (len(ns) - 1) for ns in levels)
     tb_height = sum(max(size[n][1] for n in ns) for ns in levels) + RANKSEP * (len(levels) - 1)
-    if not wrap or tb_height <= style.TALL:
+    if not wrap or tb_height <= tall:
         return Plan("TB", width=tb_width, height=tb_height)
     return Plan("TB", rows=_rows(levels, size, edges), width=tb_width, height=tb_height)
 

@@ -69,6 +69,7 @@ HEAT_ZERO = "#ffffff"  # exactly zero: white, and the legend says so
 # 720 pt is a 960 px notebook column at natural size (1 pt = 4/3 px), where 9 pt text is 12 px.
 WIDE = 720
 TALL = 1400  # points of a top-to-bottom drawing before its chain wraps into rows
+STEPPER_TALL = 600  # the stepper's: its buttons and its whole drawing on one screen (800 px)
 ROW = 700  # points of one wrapped row
 # Forward mode: tangents ride from the inputs to the output, in their own colour (not the gradients' red).
 TANGENT = "#1565c0"

@@ -21,7 +21,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import traitlets
 
-from . import markup
+from . import markup, style
 from .dot import to_digraph
 from .drawing import full_description, roots_and_names, shrink
 from .explain import (TapeTable, check_mode, forward_footer, forward_header, forward_texts, seed_header, step_texts,
@@ -265,7 +265,7 @@ class GraphWidget(widgets.VBox):
         if key not in self._svg_cache:
             state = self._walk.state(self._drawn, self.step)
             source = to_digraph(self._drawn, values=self.values, grads=self.grads, shapes=self.shapes,
-                                state=state).source
+                                state=state, tall=style.STEPPER_TALL).source
             try:
                 svg = render(source, "svg").decode("utf-8")
                 svg = svg[svg.find("<svg"):]  # the <?xml ...?> prolog cannot sit inside HTML
