@@ -748,14 +748,99 @@ def _run(xp, name, x, **params):
     return RULES[name].forward(x, **params)
 
 
+def _scan(forward):
+    """A running sum or product along ``dim``; of a 0-d tensor, itself (numpy scans need a dim)."""
+    def scan(a, dim):
+        return forward(a.reshape(1), 0).reshape(()) if a.ndim == 0 else forward(a, dim)
+    scan.__name__ = forward.__name__
+    return scan
+
+
+def _scan_dtype(a):
+    return np.int64 if a.dtype.kind in "biu" else a.dtype  # PyTorch adds and multiplies bools and ints as int64
+
+
+@_scan
 def _cumsum_forward(a, dim):
-    # PyTorch sums bools and integers as int64, as sum does
-    return np.cumsum(a, axis=dim, dtype=np.int64 if a.dtype.kind in "biu" else a.dtype)
+    return np.cumsum(a, axis=dim, dtype=_scan_dtype(a))
 
 
+@_scan
 def _reverse_cumsum_forward(a, dim):
     """Sums from the end: what each element of a cumulative sum sends back to the inputs before it."""
     return np.flip(np.cumsum(np.flip(a, axis=dim), axis=dim), axis=dim)
+
+
+@_scan
+def _cumprod_forward(a, dim):
+    return np.cumprod(a, axis=dim, dtype=_scan_dtype(a))
+
+
+def _prod_forward(a, dims, keepdim):
+    return np.prod(a, axis=dims, keepdims=keepdim, dtype=_scan_dtype(a))
+
+
+def _value(v):
+    """The numpy array of a VJP's argument (a Tensor under create_graph)."""
+    return v.array if isinstance(v, Tensor) else v
+
+
+def _positions(shape, dim):
+    """Each element's index along ``dim``, shaped to broadcast against ``shape``."""
+    return np.arange(shape[dim]).reshape((shape[dim],) + (1,) * (len(shape) - dim - 1))
+
+
+def _others_product(xp, x, out, dims, keepdim, x_shape):
+    """d prod / d x: per element x_j, the product of the other elements it was multiplied with. Without
+    zeros it is prod / x_j; where x holds a zero that is 0 / 0, so then each x_j is set to 1 in turn and
+    the product taken again (O(n²), only when there is a zero; PyTorch's formula is exact there too)."""
+    if not (_value(x) == 0).any():
+        return _unreduce(xp, out, dims, keepdim, x_shape) / x
+    flat, dim = (xp.reshape(x, (-1,)), 0) if dims is None else (x, dims[0])  # a full product: along the flat x
+    pos, product = _positions(tuple(flat.shape), dim), 0.0
+    for j in range(flat.shape[dim]):
+        at_j = pos == j
+        product = product + xp.where(at_j, _run(xp, "prod", xp.where(at_j, 1.0, flat), dims=(dim,), keepdim=True), 0.0)
+    return xp.reshape(product, x_shape)
+
+
+def _prod_vjp(xp, g, x, out, dims, keepdim, x_shape):
+    return _unreduce(xp, g, dims, keepdim, x_shape) * _others_product(xp, x, out, dims, keepdim, x_shape)
+
+
+def _prod_jvp(xp, t, x, out, dims, keepdim, x_shape):
+    return xp.sum(t * _others_product(xp, x, out, dims, keepdim, x_shape), dims, keepdim)
+
+
+def _cumprod_terms(xp, v, x, dim, backward):
+    """d out_i / d x_j = the running product up to i with x_j set to 1 (for i >= j), exact where x has
+    zeros: one running product per j (O(n²), taken only when x holds a zero, as PyTorch does).
+    ``backward``: the VJP, Σ_i v_i d out_i / d x_j; else the JVP, Σ_j v_j d out_i / d x_j."""
+    pos, total = _positions(tuple(x.shape), dim), 0.0
+    for j in range(x.shape[dim]):
+        at_j = pos == j
+        partial = xp.where(pos >= j, _run(xp, "cumprod", xp.where(at_j, 1.0, x), dim=dim), 0.0)
+        if backward:
+            total = total + xp.where(at_j, xp.sum(v * partial, (dim,), True), 0.0)
+        else:
+            total = total + xp.take(v, (slice(None),) * dim + (slice(j, j + 1),)) * partial
+    return total
+
+
+def _cumprod_vjp(xp, g, x, out, dim):
+    if _value(x).size <= 1:
+        return g  # one element: its running product is itself
+    if (_value(x) == 0).any():
+        return _cumprod_terms(xp, g, x, dim, backward=True)
+    return _run(xp, "reverse_cumsum", g * out, dim=dim) / x  # Σ_{i>=j} g_i out_i / x_j
+
+
+def _cumprod_jvp(xp, t, x, out, dim):
+    if _value(x).size <= 1:
+        return t
+    if (_value(x) == 0).any():
+        return _cumprod_terms(xp, t, x, dim, backward=False)
+    return out * _run(xp, "cumsum", t / x, dim=dim)  # out_i Σ_{j<=i} t_j / x_j
 
 
 def _var_forward(a, dims, correction, keepdim):
@@ -867,6 +952,12 @@ RULES.update({
     "reverse_cumsum": R("FlipBackward0", _reverse_cumsum_forward,
                         x=(lambda xp, g, dim: _run(xp, "cumsum", g, dim=dim), "cumsum({g})",
                            lambda xp, t, dim: _run(xp, "reverse_cumsum", t, dim=dim), "{t} summed from the end")),
+    "cumprod": R("CumprodBackward0", _cumprod_forward,
+                 x=(_cumprod_vjp, "Σ later {g} · {out} / {x} (exact at zeros)",
+                    _cumprod_jvp, "{out} · cumsum({t} / {x}) (exact at zeros)")),
+    "prod": R("ProdBackward0", _prod_forward,
+              x=(_prod_vjp, "{g} · product of the other entries of {x}",
+                 _prod_jvp, "sum({t} · product of the other entries of {x})")),
     "var": R("VarBackward0", _var_forward,
              x=(_var_vjp, "{g} · 2 ({x} - mean) / (n - correction)",
                 _var_jvp, "sum(2 ({x} - mean) · {t}) / (n - correction)")),
