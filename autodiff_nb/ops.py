@@ -160,6 +160,23 @@ def sign(x):
     return np.nan_to_num(s, copy=False) if s.dtype.kind == "f" else s
 
 
+# ----------------------------------------------------------------------------- float32 as PyTorch rounds it
+def rounded_once(f):
+    """``f`` correctly rounded on float32: computed in float64, rounded to float32 once. numpy's float32
+    exp, log, sin ... are SIMD approximations an ulp or more off, and an ulp shows in printed numbers
+    (exp(12.) printed 162754.7812 where PyTorch prints 162754.7969). Other dtypes go straight to ``f``:
+    float64 is as exact as numpy gets, and pays one dtype check."""
+    def rounded(x, *args, **params):
+        if getattr(x, "dtype", None) != np.float32:
+            return f(x, *args, **params)
+        return np.asarray(f(x.astype(np.float64), *args, **params)).astype(np.float32)
+    rounded.__name__ = getattr(f, "__name__", "rounded")
+    return rounded
+
+
+exp32, log32, sin32, cos32, tanh32 = (rounded_once(f) for f in (np.exp, np.log, np.sin, np.cos, np.tanh))
+
+
 # ----------------------------------------------------------------------------- numpy for the VJPs
 class NumpyMath:
     """The array functions the VJPs call, answered by numpy: an ordinary backward.
@@ -168,7 +185,7 @@ class NumpyMath:
     """
 
     records = False  # whether what the VJPs compute is itself recorded
-    exp, log, sin, cos, sign, where, matmul = (staticmethod(f) for f in (np.exp, np.log, np.sin, np.cos, sign,
+    exp, log, sin, cos, sign, where, matmul = (staticmethod(f) for f in (exp32, log32, sin32, cos32, sign,
                                                                           np.where, np.matmul))
 
     @staticmethod
@@ -345,15 +362,16 @@ def _norm_jvp(xp, t, x, out, ord, dims, keepdim):
 def _softmax_forward(x, dims):
     if x.size == 0:
         return x.copy()  # numpy's max has nothing to start from; the softmax of nothing is nothing
-    e = np.exp(x - x.max(axis=dims, keepdims=True))
-    return e / e.sum(axis=dims, keepdims=True)
+    e = exp32(x - x.max(axis=dims, keepdims=True))
+    return e * (1 / e.sum(axis=dims, keepdims=True))  # as PyTorch's kernel: times the reciprocal of the sum
 
 
 def _log_softmax_forward(x, dims):
     if x.size == 0:
         return x.copy()
+    # as PyTorch's kernel: the shift, the sum and the last subtraction in x's dtype; exp and log rounded once
     shifted = x - x.max(axis=dims, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=dims, keepdims=True))
+    return shifted - log32(exp32(shifted).sum(axis=dims, keepdims=True))
 
 
 def _pow_base_term(xp, g, base, exponent):
@@ -511,7 +529,17 @@ def _quietly(forward):
     return quiet
 
 
+# PyTorch's pow by these numbers on floats is plain arithmetic (pow_tensor_scalar_optimized_kernel)
+_POWER_BY_ARITHMETIC = {3: lambda b: b * b * b, -2: lambda b: 1 / (b * b), -0.5: lambda b: 1 / np.sqrt(b)}
+
+
 def _pow_forward(base, exponent):
+    if type(base) is np.ndarray and base.dtype == np.float32:
+        if type(exponent) in (int, float) and exponent in _POWER_BY_ARITHMETIC:
+            return _POWER_BY_ARITHMETIC[exponent](base)
+        return np.power(base.astype(np.float64), exponent).astype(np.float32)  # rounded once, as rounded_once
+    if type(exponent) is np.ndarray and exponent.dtype == np.float32:  # 2.5 ** x
+        return np.power(base, exponent.astype(np.float64)).astype(np.float32)
     try:
         return np.power(base, exponent)
     except ValueError as error:  # numpy refuses integers to negative integer powers; PyTorch only a
@@ -542,7 +570,7 @@ def _clip(x, low, high):
 
 
 def _sigmoid_forward(x):
-    return 1 / (1 + np.exp(-x))
+    return 1 / (1 + exp32(-x))  # as PyTorch's kernel: the exp rounded once, the rest in x's dtype
 
 
 _SUBTRACT_BOOL = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
@@ -598,22 +626,22 @@ RULES = {
     "abs": R("AbsBackward0", np.abs,
              x=(lambda xp, g, x: g * xp.sign(x), "{g} · sign({x})",
                 lambda xp, t, x: t * xp.sign(x), "{t} · sign({x})")),
-    "exp": R("ExpBackward0", _quietly(np.exp), promote=FLOAT,
+    "exp": R("ExpBackward0", _quietly(exp32), promote=FLOAT,
              x=(lambda xp, g, out: g * out, "{g} · {out}",
                 lambda xp, t, out: t * out, "{t} · {out}")),
-    "log": R("LogBackward0", _quietly(np.log), promote=FLOAT,
+    "log": R("LogBackward0", _quietly(log32), promote=FLOAT,
              x=(lambda xp, g, x: g / x, "{g} / {x}",
                 lambda xp, t, x: t / x, "{t} / {x}")),
     "sqrt": R("SqrtBackward0", _quietly(np.sqrt), promote=FLOAT,
               x=(lambda xp, g, out: g / (2 * out), "{g} / (2 · {out})",
                  lambda xp, t, out: t / (2 * out), "{t} / (2 · {out})")),
-    "sin": R("SinBackward0", np.sin, promote=FLOAT,
+    "sin": R("SinBackward0", sin32, promote=FLOAT,
              x=(lambda xp, g, x: g * xp.cos(x), "{g} · cos({x})",
                 lambda xp, t, x: t * xp.cos(x), "{t} · cos({x})")),
-    "cos": R("CosBackward0", np.cos, promote=FLOAT,
+    "cos": R("CosBackward0", cos32, promote=FLOAT,
              x=(lambda xp, g, x: -g * xp.sin(x), "-{g} · sin({x})",
                 lambda xp, t, x: -t * xp.sin(x), "-{t} · sin({x})")),
-    "tanh": R("TanhBackward0", np.tanh, promote=FLOAT,
+    "tanh": R("TanhBackward0", tanh32, promote=FLOAT,
               x=(lambda xp, g, out: xp.named(g * (1 - out * out), "TanhBackwardBackward0"), "{g} · (1 - {out}²)",
                  lambda xp, t, out: t * (1 - out * out), "{t} · (1 - {out}²)")),
     "sigmoid": R("SigmoidBackward0", _quietly(_sigmoid_forward), promote=FLOAT,
