@@ -23,7 +23,7 @@ from .functions import (  # noqa: F401
     stack, clone, return_types, eq, ne, lt, le, gt, ge, logical_and, logical_or, logical_xor, logical_not,
     bitwise_and, bitwise_or, bitwise_xor, bitwise_not, all, any, equal, isclose, allclose,
 )
-from .reductions import cumsum, var, std, logsumexp  # noqa: F401
+from .reductions import cumsum, cumprod, prod, var, std, logsumexp  # noqa: F401
 from .pieces import chunk, split, tile, masked_fill, bmm, addmm  # noqa: F401
 from .sampling import randperm, multinomial, bernoulli  # noqa: F401
 from .printing import set_printoptions  # noqa: F401

@@ -5,6 +5,7 @@ Floats default to float32, integers to int64, as in PyTorch, so printed values m
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -286,13 +287,54 @@ def arange(start, end=None, step=1, *, dtype=None, requires_grad=False, device=N
         dtype = dtypes.float32 if floats else dtypes.int64
     if step == 0:
         raise RuntimeError("step must be nonzero")
-    arr = np.arange(start, end, step, dtype=np.float64).astype(dtypes.as_dtype(dtype).numpy)
-    return _finish(arr, None, requires_grad)
+    want = np.dtype(dtypes.as_dtype(dtype).numpy)
+    if want.kind != "f":
+        return _finish(np.arange(start, end, step, dtype=np.float64).astype(want), None, requires_grad)
+    return _finish(_float_range(start, end, step, want), None, requires_grad)
+
+
+# PyTorch's CPU kernels fill contiguous float tensors a SIMD vector at a time: 32 bytes on this machine's
+# AVX2 (torch.backends.cpu.get_cpu_capability()), so 8 float32 or 4 float64 per vector.
+_VECTOR_BYTES = 32
+# a*b + c rounded once, as the fused multiply-add PyTorch's compiled kernels use: long double holds
+# a double times a small integer exactly (64-bit mantissa on x86), then one rounding to double
+_WIDE = np.longdouble
+
+
+def _fma(a, b, c):
+    return (_WIDE(a) * np.asarray(b, _WIDE) + np.asarray(c, _WIDE)).astype(np.float64)
+
+
+def _float_range(start, end, step, want):
+    """PyTorch's arange element for element (RangeFactoriesKernel.cpp): ``start + step * i`` in double,
+    except inside each SIMD vector, where element k is the vector's first element, already rounded
+    to ``want``, plus ``k * step``; the elements past the last pair of vectors take the plain formula.
+    numpy's arange adds a rounded ``step`` instead, so arange(-8., 8., 0.1)[80] was -2.8e-14, not 4.4e-16."""
+    n = builtins.max(0, math.ceil((end - start) / step))
+    lanes = _VECTOR_BYTES // want.itemsize
+    i = np.arange(n)
+    vectorized = n - n % (2 * lanes)  # the kernel loop takes two vectors at a time
+    out = _fma(step, i, start).astype(want)
+    first = out[:vectorized:lanes].astype(np.float64)  # each vector's first element, in want's precision
+    out[:vectorized] = _fma(step, i[:vectorized] % lanes, np.repeat(first, lanes)).astype(want)
+    return out
 
 
 def linspace(start, end, steps, *, dtype=None, requires_grad=False, device=None):
-    arr = np.linspace(start, end, builtins.int(steps), dtype=np.float64)
-    return _finish(arr.astype(_np_dtype(dtype)), None, requires_grad)
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included, rounded as PyTorch's:
+    in the tensor's dtype, the first half counted up from ``start``, the second half down from ``end``
+    (so the last element is exactly ``end``)."""
+    want, steps = np.dtype(_np_dtype(dtype)), builtins.int(steps)
+    if want.kind != "f":
+        return _finish(np.linspace(start, end, steps, dtype=np.float64).astype(want), None, requires_grad)
+    first, last = want.type(start), want.type(end)
+    if steps == 1:
+        return _finish(np.array([first]), None, requires_grad)
+    step = (last - first) / want.type(builtins.max(steps - 1, 1))
+    i = np.arange(steps)
+    up = _fma(step, i.astype(want), first)
+    down = _fma(-step, (steps - 1 - i).astype(want), last)
+    return _finish(np.where(i < steps // 2, up, down).astype(want), None, requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, requires_grad=False, device=None):

@@ -72,6 +72,8 @@ def _normalize_part(k):
     if isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind in "iu" and k.dtype != np.uint8:
         return k.dtype.type(k)  # a 0-d integer tensor selects, as an int does (a numpy int, not a
         # Python int, so that on a 0-d tensor it is "too many indices", as in PyTorch)
+    if isinstance(k, range):  # the textbook's y_hat[range(len(y_hat)), y]: PyTorch reads a range as its list
+        return np.arange(k.start, k.stop, k.step, dtype=np.int64)
     if isinstance(k, list):
         parts = [_normalize_part(v) for v in k]
         array = np.asarray(parts)

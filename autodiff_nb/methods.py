@@ -155,7 +155,7 @@ for _name in (
 ):
     METHODS[_name] = getattr(fn, _name)
 # The course's ops (issue 12), each the function of the same name in its module
-for _module, _names in ((reductions, ("cumsum", "var", "std", "logsumexp")),
+for _module, _names in ((reductions, ("cumsum", "cumprod", "prod", "var", "std", "logsumexp")),
                         (pieces, ("chunk", "split", "repeat", "tile", "masked_fill", "bmm")),
                         (sampling, ("bernoulli",)),
                         (creation, ("new_zeros", "new_ones", "new_empty", "new_full", "new_tensor"))):

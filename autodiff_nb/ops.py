@@ -160,6 +160,23 @@ def sign(x):
     return np.nan_to_num(s, copy=False) if s.dtype.kind == "f" else s
 
 
+# ----------------------------------------------------------------------------- float32 as PyTorch rounds it
+def rounded_once(f):
+    """``f`` correctly rounded on float32: computed in float64, rounded to float32 once. numpy's float32
+    exp, log, sin ... are SIMD approximations an ulp or more off, and an ulp shows in printed numbers
+    (exp(12.) printed 162754.7812 where PyTorch prints 162754.7969). Other dtypes go straight to ``f``:
+    float64 is as exact as numpy gets, and pays one dtype check."""
+    def rounded(x, *args, **params):
+        if getattr(x, "dtype", None) != np.float32:
+            return f(x, *args, **params)
+        return np.asarray(f(x.astype(np.float64), *args, **params)).astype(np.float32)
+    rounded.__name__ = getattr(f, "__name__", "rounded")
+    return rounded
+
+
+exp32, log32, sin32, cos32, tanh32 = (rounded_once(f) for f in (np.exp, np.log, np.sin, np.cos, np.tanh))
+
+
 # ----------------------------------------------------------------------------- numpy for the VJPs
 class NumpyMath:
     """The array functions the VJPs call, answered by numpy: an ordinary backward.
@@ -168,7 +185,7 @@ class NumpyMath:
     """
 
     records = False  # whether what the VJPs compute is itself recorded
-    exp, log, sin, cos, sign, where, matmul = (staticmethod(f) for f in (np.exp, np.log, np.sin, np.cos, sign,
+    exp, log, sin, cos, sign, where, matmul = (staticmethod(f) for f in (exp32, log32, sin32, cos32, sign,
                                                                           np.where, np.matmul))
 
     @staticmethod
@@ -345,15 +362,16 @@ def _norm_jvp(xp, t, x, out, ord, dims, keepdim):
 def _softmax_forward(x, dims):
     if x.size == 0:
         return x.copy()  # numpy's max has nothing to start from; the softmax of nothing is nothing
-    e = np.exp(x - x.max(axis=dims, keepdims=True))
-    return e / e.sum(axis=dims, keepdims=True)
+    e = exp32(x - x.max(axis=dims, keepdims=True))
+    return e * (1 / e.sum(axis=dims, keepdims=True))  # as PyTorch's kernel: times the reciprocal of the sum
 
 
 def _log_softmax_forward(x, dims):
     if x.size == 0:
         return x.copy()
+    # as PyTorch's kernel: the shift, the sum and the last subtraction in x's dtype; exp and log rounded once
     shifted = x - x.max(axis=dims, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=dims, keepdims=True))
+    return shifted - log32(exp32(shifted).sum(axis=dims, keepdims=True))
 
 
 def _pow_base_term(xp, g, base, exponent):
@@ -511,7 +529,17 @@ def _quietly(forward):
     return quiet
 
 
+# PyTorch's pow by these numbers on floats is plain arithmetic (pow_tensor_scalar_optimized_kernel)
+_POWER_BY_ARITHMETIC = {3: lambda b: b * b * b, -2: lambda b: 1 / (b * b), -0.5: lambda b: 1 / np.sqrt(b)}
+
+
 def _pow_forward(base, exponent):
+    if type(base) is np.ndarray and base.dtype == np.float32:
+        if type(exponent) in (int, float) and exponent in _POWER_BY_ARITHMETIC:
+            return _POWER_BY_ARITHMETIC[exponent](base)
+        return np.power(base.astype(np.float64), exponent).astype(np.float32)  # rounded once, as rounded_once
+    if type(exponent) is np.ndarray and exponent.dtype == np.float32:  # 2.5 ** x
+        return np.power(base, exponent.astype(np.float64)).astype(np.float32)
     try:
         return np.power(base, exponent)
     except ValueError as error:  # numpy refuses integers to negative integer powers; PyTorch only a
@@ -542,7 +570,7 @@ def _clip(x, low, high):
 
 
 def _sigmoid_forward(x):
-    return 1 / (1 + np.exp(-x))
+    return 1 / (1 + exp32(-x))  # as PyTorch's kernel: the exp rounded once, the rest in x's dtype
 
 
 _SUBTRACT_BOOL = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
@@ -598,22 +626,22 @@ RULES = {
     "abs": R("AbsBackward0", np.abs,
              x=(lambda xp, g, x: g * xp.sign(x), "{g} · sign({x})",
                 lambda xp, t, x: t * xp.sign(x), "{t} · sign({x})")),
-    "exp": R("ExpBackward0", _quietly(np.exp), promote=FLOAT,
+    "exp": R("ExpBackward0", _quietly(exp32), promote=FLOAT,
              x=(lambda xp, g, out: g * out, "{g} · {out}",
                 lambda xp, t, out: t * out, "{t} · {out}")),
-    "log": R("LogBackward0", _quietly(np.log), promote=FLOAT,
+    "log": R("LogBackward0", _quietly(log32), promote=FLOAT,
              x=(lambda xp, g, x: g / x, "{g} / {x}",
                 lambda xp, t, x: t / x, "{t} / {x}")),
     "sqrt": R("SqrtBackward0", _quietly(np.sqrt), promote=FLOAT,
               x=(lambda xp, g, out: g / (2 * out), "{g} / (2 · {out})",
                  lambda xp, t, out: t / (2 * out), "{t} / (2 · {out})")),
-    "sin": R("SinBackward0", np.sin, promote=FLOAT,
+    "sin": R("SinBackward0", sin32, promote=FLOAT,
              x=(lambda xp, g, x: g * xp.cos(x), "{g} · cos({x})",
                 lambda xp, t, x: t * xp.cos(x), "{t} · cos({x})")),
-    "cos": R("CosBackward0", np.cos, promote=FLOAT,
+    "cos": R("CosBackward0", cos32, promote=FLOAT,
              x=(lambda xp, g, x: -g * xp.sin(x), "-{g} · sin({x})",
                 lambda xp, t, x: -t * xp.sin(x), "-{t} · sin({x})")),
-    "tanh": R("TanhBackward0", np.tanh, promote=FLOAT,
+    "tanh": R("TanhBackward0", tanh32, promote=FLOAT,
               x=(lambda xp, g, out: xp.named(g * (1 - out * out), "TanhBackwardBackward0"), "{g} · (1 - {out}²)",
                  lambda xp, t, out: t * (1 - out * out), "{t} · (1 - {out}²)")),
     "sigmoid": R("SigmoidBackward0", _quietly(_sigmoid_forward), promote=FLOAT,
@@ -748,14 +776,99 @@ def _run(xp, name, x, **params):
     return RULES[name].forward(x, **params)
 
 
+def _scan(forward):
+    """A running sum or product along ``dim``; of a 0-d tensor, itself (numpy scans need a dim)."""
+    def scan(a, dim):
+        return forward(a.reshape(1), 0).reshape(()) if a.ndim == 0 else forward(a, dim)
+    scan.__name__ = forward.__name__
+    return scan
+
+
+def _scan_dtype(a):
+    return np.int64 if a.dtype.kind in "biu" else a.dtype  # PyTorch adds and multiplies bools and ints as int64
+
+
+@_scan
 def _cumsum_forward(a, dim):
-    # PyTorch sums bools and integers as int64, as sum does
-    return np.cumsum(a, axis=dim, dtype=np.int64 if a.dtype.kind in "biu" else a.dtype)
+    return np.cumsum(a, axis=dim, dtype=_scan_dtype(a))
 
 
+@_scan
 def _reverse_cumsum_forward(a, dim):
     """Sums from the end: what each element of a cumulative sum sends back to the inputs before it."""
     return np.flip(np.cumsum(np.flip(a, axis=dim), axis=dim), axis=dim)
+
+
+@_scan
+def _cumprod_forward(a, dim):
+    return np.cumprod(a, axis=dim, dtype=_scan_dtype(a))
+
+
+def _prod_forward(a, dims, keepdim):
+    return np.prod(a, axis=dims, keepdims=keepdim, dtype=_scan_dtype(a))
+
+
+def _value(v):
+    """The numpy array of a VJP's argument (a Tensor under create_graph)."""
+    return v.array if isinstance(v, Tensor) else v
+
+
+def _positions(shape, dim):
+    """Each element's index along ``dim``, shaped to broadcast against ``shape``."""
+    return np.arange(shape[dim]).reshape((shape[dim],) + (1,) * (len(shape) - dim - 1))
+
+
+def _others_product(xp, x, out, dims, keepdim, x_shape):
+    """d prod / d x: per element x_j, the product of the other elements it was multiplied with. Without
+    zeros it is prod / x_j; where x holds a zero that is 0 / 0, so then each x_j is set to 1 in turn and
+    the product taken again (O(n²), only when there is a zero; PyTorch's formula is exact there too)."""
+    if not (_value(x) == 0).any():
+        return _unreduce(xp, out, dims, keepdim, x_shape) / x
+    flat, dim = (xp.reshape(x, (-1,)), 0) if dims is None else (x, dims[0])  # a full product: along the flat x
+    pos, product = _positions(tuple(flat.shape), dim), 0.0
+    for j in range(flat.shape[dim]):
+        at_j = pos == j
+        product = product + xp.where(at_j, _run(xp, "prod", xp.where(at_j, 1.0, flat), dims=(dim,), keepdim=True), 0.0)
+    return xp.reshape(product, x_shape)
+
+
+def _prod_vjp(xp, g, x, out, dims, keepdim, x_shape):
+    return _unreduce(xp, g, dims, keepdim, x_shape) * _others_product(xp, x, out, dims, keepdim, x_shape)
+
+
+def _prod_jvp(xp, t, x, out, dims, keepdim, x_shape):
+    return xp.sum(t * _others_product(xp, x, out, dims, keepdim, x_shape), dims, keepdim)
+
+
+def _cumprod_terms(xp, v, x, dim, backward):
+    """d out_i / d x_j = the running product up to i with x_j set to 1 (for i >= j), exact where x has
+    zeros: one running product per j (O(n²), taken only when x holds a zero, as PyTorch does).
+    ``backward``: the VJP, Σ_i v_i d out_i / d x_j; else the JVP, Σ_j v_j d out_i / d x_j."""
+    pos, total = _positions(tuple(x.shape), dim), 0.0
+    for j in range(x.shape[dim]):
+        at_j = pos == j
+        partial = xp.where(pos >= j, _run(xp, "cumprod", xp.where(at_j, 1.0, x), dim=dim), 0.0)
+        if backward:
+            total = total + xp.where(at_j, xp.sum(v * partial, (dim,), True), 0.0)
+        else:
+            total = total + xp.take(v, (slice(None),) * dim + (slice(j, j + 1),)) * partial
+    return total
+
+
+def _cumprod_vjp(xp, g, x, out, dim):
+    if _value(x).size <= 1:
+        return g  # one element: its running product is itself
+    if (_value(x) == 0).any():
+        return _cumprod_terms(xp, g, x, dim, backward=True)
+    return _run(xp, "reverse_cumsum", g * out, dim=dim) / x  # Σ_{i>=j} g_i out_i / x_j
+
+
+def _cumprod_jvp(xp, t, x, out, dim):
+    if _value(x).size <= 1:
+        return t
+    if (_value(x) == 0).any():
+        return _cumprod_terms(xp, t, x, dim, backward=False)
+    return out * _run(xp, "cumsum", t / x, dim=dim)  # out_i Σ_{j<=i} t_j / x_j
 
 
 def _var_forward(a, dims, correction, keepdim):
@@ -867,6 +980,12 @@ RULES.update({
     "reverse_cumsum": R("FlipBackward0", _reverse_cumsum_forward,
                         x=(lambda xp, g, dim: _run(xp, "cumsum", g, dim=dim), "cumsum({g})",
                            lambda xp, t, dim: _run(xp, "reverse_cumsum", t, dim=dim), "{t} summed from the end")),
+    "cumprod": R("CumprodBackward0", _cumprod_forward,
+                 x=(_cumprod_vjp, "Σ later {g} · {out} / {x} (exact at zeros)",
+                    _cumprod_jvp, "{out} · cumsum({t} / {x}) (exact at zeros)")),
+    "prod": R("ProdBackward0", _prod_forward,
+              x=(_prod_vjp, "{g} · product of the other entries of {x}",
+                 _prod_jvp, "sum({t} · product of the other entries of {x})")),
     "var": R("VarBackward0", _var_forward,
              x=(_var_vjp, "{g} · 2 ({x} - mean) / (n - correction)",
                 _var_jvp, "sum(2 ({x} - mean) · {t}) / (n - correction)")),

@@ -1,4 +1,5 @@
-"""Reductions and scans added for the course: ``cumsum``, ``var``, ``std``, ``logsumexp``.
+"""Reductions and scans added for the course: ``cumsum``, ``cumprod``, ``prod``, ``var``, ``std``,
+``logsumexp``.
 
 Each normalises PyTorch's arguments (``dim``, ``keepdim``, ``correction`` / ``unbiased``), then runs
 its rule of ``ops.RULES``, where its forward sits beside its VJP.
@@ -20,10 +21,35 @@ def cumsum(x, dim=None, *, dtype=None, axis=None):
                         "Say along which dim to add up, e.g. x.cumsum(0) or x.cumsum(axis=0).")
     if dtype is not None:
         x = x.to(dtypes.as_dtype(dtype))
-    (d,) = _dims(x, dim) or (None,)
-    if d is None:  # a 0-d tensor: its running sum is itself
-        return apply(RULES["cumsum"], x.reshape(1), dim=0).reshape(())
+    (d,) = _dims(x, dim) or (0,)  # a 0-d tensor: dim 0 or -1, and its running sum is itself
     return apply(RULES["cumsum"], x, dim=d)
+
+
+def cumprod(x, dim=None, *, dtype=None):
+    """Running products along ``dim``: ``torch.cumprod(torch.tensor([1, 2, 3]), 0)`` is ``tensor([1, 2, 6])``."""
+    if dim is None:
+        raise TypeError("cumprod() missing 1 required positional arguments: \"dim\"\n"
+                        "Say along which dim to multiply up, e.g. x.cumprod(0).")
+    if dtype is not None:
+        x = x.to(dtypes.as_dtype(dtype))
+    (d,) = _dims(x, dim) or (0,)
+    return apply(RULES["cumprod"], x, dim=d)
+
+
+def prod(x, dim=None, keepdim=False, *, dtype=None):
+    """Product of all elements (``ProdBackward0``), or along one ``dim`` (``ProdBackward1``):
+    ``torch.prod(torch.tensor([[1., 2.], [3., 4.]]), 1)`` is ``tensor([ 2., 12.])``."""
+    if dim is not None and not isinstance(dim, int):
+        raise TypeError(f"prod() received an invalid combination of arguments - got ({type(dim).__name__}), but "
+                        "expected one of:\n * (*, torch.dtype dtype = None)\n"
+                        " * (int dim, bool keepdim = False, *, torch.dtype dtype = None)\n"
+                        f"prod takes one dim at a time: for dims {dim}, call prod once per dim.")
+    if dtype is not None:
+        x = x.to(dtypes.as_dtype(dtype))
+    if dim is None:
+        return apply(RULES["prod"], x, dims=None, keepdim=False, name="ProdBackward0")
+    dims = _dims(x, dim)
+    return apply(RULES["prod"], x, dims=dims or None, keepdim=bool(keepdim) and x.ndim > 0, name="ProdBackward1")
 
 
 def _correction(correction, unbiased):

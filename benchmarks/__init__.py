@@ -3,7 +3,7 @@
 Modules, in the order data flows through them:
 
 - ``environment``  what machine, BLAS and thread settings the numbers were taken on
-- ``workloads``    the work (A ... G): inputs, our engine's version of it, the issue's targets
+- ``workloads``    the work (A ... K): inputs, our engine's version of it, the issue's targets
 - ``baselines``    the same work written by hand in numpy, and in PyTorch when it is installed
 - ``timing``       interleaved repeats and medians; peak memory with tracemalloc
 - ``runner``       runs every workload (or one tiny pass of each: ``--smoke``) into a plain result dict

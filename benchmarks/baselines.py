@@ -92,6 +92,32 @@ def numpy_mlp(inputs):
     return step, lambda: state["grads"]
 
 
+def numpy_textbook(inputs):
+    """G and G': softmax, the picked log-probability's mean, and SGD, by hand (the softmax unshifted,
+    as the textbook's; CrossEntropyLoss shifts, which changes nothing at these sizes)."""
+    X, y = inputs["X"], inputs["y"]
+    W1, b1, W2, b2 = params = [inputs[name].copy() for name in MLP_PARAMS]
+    rows = np.arange(len(y))
+    state = {}
+
+    def step():
+        z1 = X @ W1 + b1
+        hidden = np.maximum(z1, 0)
+        exp = np.exp(hidden @ W2 + b2)
+        y_hat = exp / exp.sum(axis=1, keepdims=True)
+        loss = -np.log(y_hat[rows, y]).mean()
+        g_logits = y_hat.copy()  # d loss / d logits = (y_hat - one_hot(y)) / batch
+        g_logits[rows, y] -= 1
+        g_logits /= len(y)
+        g_z1 = (g_logits @ W2.T) * (z1 > 0)
+        grads = state["grads"] = [X.T @ g_z1, g_z1.sum(axis=0), hidden.T @ g_logits, g_logits.sum(axis=0)]
+        for p, g in zip(params, grads):
+            p -= LEARNING_RATE * g
+        return loss
+
+    return step, lambda: state["grads"]
+
+
 def numpy_D(inputs, n_ops):
     x = inputs["x"].copy()
     state = {}
@@ -162,4 +188,4 @@ def numpy_J(inputs):
 
 
 NUMPY = {"A": numpy_A, "B": numpy_B, "C": numpy_mlp, "C'": numpy_mlp, "D": numpy_D, "E": numpy_E, "H": numpy_H,
-         "J": numpy_J}
+         "J": numpy_J, "G": numpy_textbook, "G'": numpy_textbook}

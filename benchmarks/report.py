@@ -56,7 +56,7 @@ def _header(result):
                      "run `make bench` for comparable numbers")
     if result["mode"] != "smoke":
         clock = "process CPU time" if result.get("clock") == "cpu" else "wall-clock time"
-        lines.append(f"- A-E: {clock}; F, G: wall-clock time (they run renderer / kernel processes)")
+        lines.append(f"- A-E, G, H, J: {clock}; F, K: wall-clock time (they run renderer / kernel processes)")
     if result["mode"] == "full":
         lines.append("- times are medians over interleaved rounds; ratios are medians of the per-round ratios")
     elif result["mode"] == "tiny":

@@ -20,13 +20,13 @@ import autodiff_nb
 from . import environment, timing, workloads as W
 from .baselines import NUMPY, load_torch
 
-ORDER = ("A", "B", "C", "C'", "D", "E", "H", "J", "F", "G")
+ORDER = ("A", "B", "C", "C'", "D", "E", "G", "G'", "H", "J", "F", "K")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHAPTER_1 = os.path.join(ROOT, "chapters", "01_automatic_differentiation.ipynb")
 
 # Full-run timing settings: rounds per workload and the length of one timed block (seconds).
-REPEATS = {"A": 9, "B": 9, "C": 9, "C'": 9, "D": 7, "E": 7, "H": 9, "J": 7}
-MIN_TIME = {"A": 0.1, "B": 0.1, "C": 0.2, "C'": 0.1, "D": 0.0, "E": 0.0, "H": 0.1, "J": 0.05}
+REPEATS = {"A": 9, "B": 9, "C": 9, "C'": 9, "D": 7, "E": 7, "G": 9, "G'": 9, "H": 9, "J": 7}
+MIN_TIME = {"A": 0.1, "B": 0.1, "C": 0.2, "C'": 0.1, "D": 0.0, "E": 0.0, "G": 0.1, "G'": 0.1, "H": 0.1, "J": 0.05}
 # What the engine's outputs and gradients must match numpy's to. BLAS libraries sum in different
 # orders, so float32 results agree to about 1e-6 relative, not bit for bit.
 RTOL, ATOL = 1e-4, 1e-5
@@ -52,7 +52,7 @@ def run(only=None, smoke=False, repeats=None, log=None, *, tiny=False, min_time=
         entry = {"id": wid, "title": spec["title"], "unit": spec["unit"], "anchor": spec["anchor"],
                  "size": {k: list(v) if isinstance(v, tuple) else v for k, v in size.items()}}
         try:
-            if wid in ("A", "B", "C", "C'", "E"):
+            if wid in ("A", "B", "C", "C'", "E", "G", "G'"):
                 entry.update(_run_compared(wid, size, torch, smoke, repeats, min_time, clock))
             elif wid == "D":
                 entry.update(_run_chain(size, torch, smoke, repeats, min_time, clock))
@@ -92,12 +92,15 @@ def _setup(wid, size):
         return W.inputs_B(rng), {}
     if wid in ("C", "C'"):
         return W.inputs_mlp(rng, **size), {}
+    if wid in ("G", "G'"):
+        return W.inputs_textbook(rng, **size), {}
     if wid == "D":
         return W.inputs_D(rng), {}
     return W.inputs_E(rng, size["n"]), {}
 
 
-MAKE = {"A": W.make_A, "B": W.make_B, "C": W.make_mlp, "C'": W.make_mlp, "D": W.make_D, "E": W.make_E}
+MAKE = {"A": W.make_A, "B": W.make_B, "C": W.make_mlp, "C'": W.make_mlp, "D": W.make_D, "E": W.make_E,
+        "G": W.make_textbook, "G'": W.make_textbook_nn}
 
 
 def _implementations(wid, inputs, kwargs, torch):
@@ -141,7 +144,7 @@ def _compare(outcome):
     return checks
 
 
-# ------------------------------------------------------------------- A, B, C, C', E: compared
+# ------------------------------------------------------------ A, B, C, C', E, G, G': compared
 def _run_compared(wid, size, torch, smoke, repeats, min_time, clock):
     inputs, kwargs = _setup(wid, size)
     impls = _implementations(wid, inputs, kwargs, torch)
@@ -275,7 +278,7 @@ def _run_drawing(size, smoke):
     return {"status": "ok", "rows": rows}
 
 
-# ------------------------------------------------------------------------------ G: chapter 1
+# ------------------------------------------------------------------------------ K: chapter 1
 def _run_notebook(size, smoke):
     if not os.path.exists(CHAPTER_1):
         return {"status": "not available", "note": f"{os.path.relpath(CHAPTER_1, ROOT)} does not exist yet"}
@@ -293,6 +296,6 @@ def _run_notebook(size, smoke):
         client.execute()
         seconds.append(time.perf_counter() - started)
     cells = sum(1 for c in notebook.cells if c.cell_type == "code")
-    row = {"label": "G chapter 1", "times": {"engine": timing.median(seconds)}, "samples": seconds,
+    row = {"label": "K chapter 1", "times": {"engine": timing.median(seconds)}, "samples": seconds,
            "code_cells": cells}
     return {"status": "ok", "rows": [row]}

@@ -114,6 +114,63 @@ def make_mlp(lib, inputs):
     return step, lambda: [p.grad for p in params]
 
 
+# ------------------------------------------------------------ G, G': the textbook's training step
+def inputs_textbook(rng, **size):
+    """C''s inputs, with the labels as class indices (``y``), as the textbook's data loader gives them."""
+    inputs = inputs_mlp(rng, **size)
+    inputs["y"] = inputs["Y"].argmax(axis=1)
+    return inputs
+
+
+def make_textbook(lib, inputs):
+    """G: one training step written as the textbook writes it: softmax by hand, the loss by picking
+    each row's probability of its class, SGD by hand under no_grad."""
+    X, y = lib.tensor(inputs["X"]), lib.tensor(inputs["y"])
+    W1, b1, W2, b2 = params = [lib.tensor(inputs[name], requires_grad=True) for name in MLP_PARAMS]
+
+    def softmax(X):
+        X_exp = lib.exp(X)
+        partition = X_exp.sum(1, keepdims=True)
+        return X_exp / partition
+
+    def step():
+        for p in params:
+            if p.grad is not None:
+                p.grad.zero_()
+        H = lib.relu(X @ W1 + b1)
+        y_hat = softmax(H @ W2 + b2)
+        loss = -lib.log(y_hat[range(len(y_hat)), y]).mean()
+        loss.backward()
+        with lib.no_grad():
+            for p in params:
+                p -= LEARNING_RATE * p.grad
+        return loss
+
+    return step, lambda: [p.grad for p in params]
+
+
+def make_textbook_nn(lib, inputs):
+    """G': the same model and step with ``nn.Sequential``, ``nn.CrossEntropyLoss`` and ``optim.SGD``."""
+    X, y = lib.tensor(inputs["X"]), lib.tensor(inputs["y"])
+    n_in, n_hidden = inputs["W1"].shape
+    net = lib.nn.Sequential(lib.nn.Linear(n_in, n_hidden), lib.nn.ReLU(), lib.nn.Linear(n_hidden, inputs["W2"].shape[1]))
+    with lib.no_grad():  # the same starting weights as every other implementation (Linear keeps W transposed)
+        for layer, W, b in ((net[0], "W1", "b1"), (net[2], "W2", "b2")):
+            layer.weight.copy_(lib.tensor(inputs[W].T))
+            layer.bias.copy_(lib.tensor(inputs[b]))
+    loss_fn = lib.nn.CrossEntropyLoss()
+    optimizer = lib.optim.SGD(net.parameters(), lr=LEARNING_RATE)
+
+    def step():
+        optimizer.zero_grad()
+        loss = loss_fn(net(X), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step, lambda: [net[0].weight.grad.T, net[0].bias.grad, net[2].weight.grad.T, net[2].bias.grad]
+
+
 D_FACTOR, D_SHIFT = 1.00001, 0.00001  # d(chain)/dx = 1.00001 ** (n_ops / 2): about e ** 0.5 at 100k
 
 
@@ -228,7 +285,7 @@ def make_J(lib, inputs):
 
 # ----------------------------------------------------------------------------- the catalogue
 # size: full run; smoke: the tiny size the smoke test uses. Targets: issue 9 (A, B, C, C', E), issue 6 (D),
-# issue 13 (F) and issue 11 (H, J: forward mode).
+# issue 13 (F), issue 11 (H, J: forward mode) and issue 12 (G, G': the textbook's step).
 WORKLOADS = {
     "A": dict(title="elementwise op on a 4-vector, fwd+bwd", unit="per op",
               size={"n_ops": 100}, smoke={"n_ops": 5},
@@ -258,6 +315,14 @@ WORKLOADS = {
     "J": dict(title="Jacobian of tanh(W @ x), 2 inputs, 200 outputs", unit="per Jacobian",
               size={"n_out": 200, "n_in": 2}, smoke={"n_out": 7, "n_in": 2},
               target=("jacrev/jacfwd", 10.0), anchor="jacfwd ≥ 10x faster than jacrev"),
-    "G": dict(title="chapter 1 executed headless (nbclient)", unit="per run",
+    "G": dict(title="textbook train step 784-64-10, batch 32: softmax by hand, SGD by hand", unit="per step",
+              size={"batch": 32, "n_in": 784, "n_hidden": 64, "n_out": 10},
+              smoke={"batch": 3, "n_in": 10, "n_hidden": 5, "n_out": 4},
+              target=("torch", 0.8), anchor="≤ 0.8x PyTorch (issue 12)"),
+    "G'": dict(title="the same with nn.Sequential, CrossEntropyLoss, optim.SGD", unit="per step",
+               size={"batch": 32, "n_in": 784, "n_hidden": 64, "n_out": 10},
+               smoke={"batch": 3, "n_in": 10, "n_hidden": 5, "n_out": 4},
+               target=("torch", 0.8), anchor="≤ 0.8x PyTorch (issue 12)"),
+    "K": dict(title="chapter 1 executed headless (nbclient)", unit="per run",
               size={"repeats": 3}, smoke={"repeats": 1}, target=None, anchor="runs end to end"),
 }

@@ -10,7 +10,7 @@ import pytest
 from benchmarks import report, runner
 from conftest import skip_unless_ci
 
-COMPARED = ("A", "B", "C", "C'", "D", "E", "H", "J")
+COMPARED = ("A", "B", "C", "C'", "D", "E", "G", "G'", "H", "J")
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_drawing_workload_produces_svg(smoke):
 
 
 def test_chapter_workload_runs(smoke):
-    entry = workload(smoke, "G")
+    entry = workload(smoke, "K")
     if entry["status"] == "not available":
         skip_unless_ci(entry["note"])
     assert entry["status"] == "ok", entry.get("traceback")

@@ -220,6 +220,19 @@ def along_a_dim(f, shapes=AT_LEAST_1D, kind="any"):
     return case
 
 
+def with_zeros(f, shapes=AT_LEAST_1D):
+    """``f(x, dim)`` (dim None: a full reduction) on values where some entries are exactly 0, half the
+    time: one zero, or several, is where a product's derivative needs its exact formula."""
+    def case(draw, seed):
+        shape = draw(shapes)
+        dim = draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
+        x = values(shape, "any", seed)
+        if draw(st.booleans()):
+            x[np.random.default_rng(seed).random(shape) < 0.4] = 0.0
+        return (lambda v: f(v, dim)), [x], {}
+    return case
+
+
 def spread_case(op):
     def case(draw, seed):
         shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=4))
@@ -326,6 +339,8 @@ CASES = {
     "copy_slices": view_changed_in_place,
     "cumsum": along_a_dim(ad.cumsum),
     "reverse_cumsum": along_a_dim(lambda x, dim: ops.apply(ops.RULES["reverse_cumsum"], x, dim=dim)),
+    "cumprod": with_zeros(lambda x, dim: ad.cumprod(x, 0 if dim is None else dim)),
+    "prod": with_zeros(lambda x, dim: x.prod() if dim is None else x.prod(dim, keepdim=dim % 2 == 0)),
     "var": spread_case("var"),
     "std": spread_case("std"),
     "logsumexp": logsumexp_case,

@@ -151,6 +151,12 @@ def test_the_issue_key_gives_pytorchs_shape_and_values(torch):
     assert np.array_equal(ours, torch.tensor(x)[0, :, [0, 1]].numpy())
 
 
+def test_a_range_indexes_as_its_list_as_in_the_textbooks_loss(torch):
+    x = np.arange(24.0).reshape(4, 6)
+    for key in [(range(4), [0, 5, 1, 2]), range(1, 4, 2), (slice(None), range(3)), range(0)]:
+        assert np.array_equal(ours_index(x, key), torch.tensor(x)[key].numpy())
+
+
 def test_square_shapes_are_not_silently_transposed(torch):
     x = np.arange(27.0).reshape(3, 3, 3)
     key = (1, slice(None), [0, 1, 2])

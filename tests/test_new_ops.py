@@ -1,4 +1,4 @@
-"""The ops added for the course (cumsum, var, std, logsumexp, masked_fill, chunk, split, repeat, tile,
+"""The ops added for the course (cumsum, cumprod, prod, var, std, logsumexp, masked_fill, chunk, split, repeat, tile,
 bmm, addmm, randperm, multinomial, bernoulli, new_*) against PyTorch: values, dtypes, grad_fn names,
 printing, gradients (against PyTorch and against float64 central differences), second derivatives
 under create_graph, and PyTorch's errors with our line after them."""
@@ -13,10 +13,25 @@ pytestmark = pytest.mark.torch
 A = np.random.default_rng(0).standard_normal((3, 4))
 B3 = np.random.default_rng(1).standard_normal((2, 3, 4))
 C3 = np.random.default_rng(2).standard_normal((2, 4, 5))
+ONE_ZERO = np.where(np.arange(12).reshape(3, 4) == 5, 0.0, A)  # a zero in row 1, column 1
+ZEROS = np.where(np.isin(np.arange(12).reshape(3, 4), [1, 2, 5, 8, 11]), 0.0, A)  # one, two and several per row
 
 DIFFERENTIABLE = {
     "cumsum": (lambda lib, x: lib.cumsum(x, 1), [A]),
     "cumsum_axis0_method": (lambda lib, x: x.cumsum(axis=0) if lib is ad else x.cumsum(0), [A]),
+    "cumprod": (lambda lib, x: lib.cumprod(x, 1), [A]),
+    "cumprod_dim0_method": (lambda lib, x: x.cumprod(0), [A]),
+    "cumprod_one_zero": (lambda lib, x: lib.cumprod(x, 1), [ONE_ZERO]),
+    "cumprod_zeros": (lambda lib, x: x.cumprod(-1), [ZEROS]),
+    "cumprod_zeros_dim0": (lambda lib, x: x.cumprod(0), [ZEROS]),
+    "prod": (lambda lib, x: lib.prod(x), [A]),
+    "prod_dim": (lambda lib, x: x.prod(1), [A]),
+    "prod_keepdim": (lambda lib, x: lib.prod(x, 0, keepdim=True), [A]),
+    "prod_one_zero": (lambda lib, x: x.prod(), [ONE_ZERO]),
+    "prod_zeros": (lambda lib, x: x.prod(), [ZEROS]),
+    "prod_one_zero_dim": (lambda lib, x: x.prod(1), [ONE_ZERO]),
+    "prod_zeros_dim": (lambda lib, x: x.prod(1), [ZEROS]),
+    "prod_zeros_dim0": (lambda lib, x: x.prod(0, keepdim=True), [ZEROS]),
     "var": (lambda lib, x: x.var(), [A]),
     "var_dim": (lambda lib, x: lib.var(x, 1, keepdim=True), [A]),
     "var_correction0": (lambda lib, x: x.var(0, correction=0), [A]),
@@ -57,7 +72,8 @@ def test_gradients_against_central_differences(name):
     check_gradients(lambda *xs: f(ad, *xs), *arrays)
 
 
-@pytest.mark.parametrize("name", ["cumsum", "var_dim", "std", "logsumexp", "repeat", "bmm"])
+@pytest.mark.parametrize("name", ["cumsum", "cumprod", "cumprod_one_zero", "cumprod_zeros", "prod", "prod_dim",
+                                  "prod_one_zero", "prod_zeros", "prod_one_zero_dim", "prod_zeros_dim", "var_dim", "std", "logsumexp", "repeat", "bmm"])
 def test_second_derivatives_match_pytorch(torch, name):
     f, arrays = DIFFERENTIABLE[name]
     results = []
@@ -73,7 +89,16 @@ def test_second_derivatives_match_pytorch(torch, name):
 def test_printing_and_integer_dtypes_match_pytorch(torch):
     for f in [lambda lib: lib.arange(5).cumsum(0), lambda lib: lib.tensor([True, False, True]).cumsum(0),
               lambda lib: lib.tensor([[1.0, 2.0], [3.0, 5.0]], requires_grad=True).var(1),
-              lambda lib: lib.logsumexp(lib.arange(3), 0), lambda lib: lib.tensor([1, 2]).repeat(2, 2),
+              lambda lib: lib.logsumexp(lib.arange(3), 0),
+              lambda lib: lib.arange(1, 6).cumprod(0), lambda lib: lib.tensor([True, True, False]).cumprod(0),
+              lambda lib: lib.tensor([1, 2, 3], dtype=lib.int8).cumprod(0), lambda lib: lib.arange(1, 5).prod(),
+              lambda lib: lib.tensor([[True, False], [True, True]]).prod(1),
+              lambda lib: lib.tensor([[1.0, 0.0], [3.0, 5.0]], requires_grad=True).prod(1, keepdim=True),
+              lambda lib: lib.tensor([1.0, 2.0], requires_grad=True).cumprod(0),
+              lambda lib: lib.tensor(3.0, requires_grad=True).prod(0),
+              lambda lib: lib.tensor(3.0, requires_grad=True).cumprod(0),
+              lambda lib: lib.tensor(3.0, requires_grad=True).cumsum(-1),
+              lambda lib: lib.tensor([1, 2], dtype=lib.int32).prod(dtype=lib.float64), lambda lib: lib.tensor([1, 2]).repeat(2, 2),
               lambda lib: lib.arange(6.0, requires_grad=True).chunk(4),
               lambda lib: lib.ones(2, dtype=lib.float64).new_zeros(3), lambda lib: lib.ones(2).new_ones((2, 1)),
               lambda lib: lib.ones(2, dtype=lib.float64).new_tensor([1, 2]), lambda lib: lib.ones(2).new_full((2,), 7)]:
@@ -108,6 +133,10 @@ ERRORS = [
     (lambda lib: lib.ones(2, 3).split([1, 2]), "add up"),
     (lambda lib: lib.arange(4).var(), "x.float()"),
     (lambda lib: lib.cumsum(lib.ones(2, 3), dim=2), "(2, 3)"),
+    (lambda lib: lib.cumprod(lib.ones(2, 3), dim=2), "(2, 3)"),
+    (lambda lib: lib.cumprod(lib.ones(2, 3)), "x.cumprod(0)"),
+    (lambda lib: lib.ones(2, 3).prod(-3), "(2, 3)"),
+    (lambda lib: lib.ones(2, 3).prod((0, 1)), "once per dim"),
     (lambda lib: lib.multinomial(lib.tensor([0.5, 0.5]), 3), "replacement=True"),
     (lambda lib: lib.multinomial(lib.tensor([0.5, 0.5]), 0), "at least one"),
     (lambda lib: lib.multinomial(lib.tensor([-0.5, 0.5]), 1), "non-negative"),
