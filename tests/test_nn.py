@@ -204,6 +204,35 @@ def test_module_calls_are_recorded_with_their_paths():
     assert calls.module_of((out * 2).grad_fn) is None  # recorded after the call ended
 
 
+def test_the_innermost_call_is_found_for_every_node_of_nested_calls():
+    """calls.finder (a bisect and a walk up the parents) against the plain definition: of the finished
+    calls whose range holds the node's seq, the one that started last. Nested Sequentials, a module
+    called twice, and ops between the calls (outside any call, or in the outer call only)."""
+    from autodiff_nb.tape import Node, backward_order
+
+    class Residual(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Linear(3, 3), nn.Tanh())
+
+        def forward(self, x):
+            return x + self.body(x) * 0.5  # the add and the mul belong to Residual itself
+
+    block = Residual()
+    model = nn.Sequential(nn.Linear(2, 3), block, nn.Sequential(block, nn.ReLU()), nn.Linear(3, 1))
+    loss = (model(ad.ones(4, 2)) ** 2).mean()  # pow and mean: recorded after every call ended
+
+    def by_definition(node):
+        holding = [c for c in calls.finished if c.last is not None and c.first < node.seq < c.last]
+        return max(holding, key=lambda c: c.first, default=None)
+
+    nodes = [n for n in backward_order([loss.grad_fn]) if isinstance(n, Node)]
+    find = calls.finder()
+    found = [(n.name(), find(n) and find(n).path) for n in nodes]
+    assert found == [(n.name(), by_definition(n) and by_definition(n).path) for n in nodes]
+    assert {path for _, path in found} >= {None, "0", "1", "1.body.0", "2.0", "2.1", "3"}
+
+
 ERRORS = [
     (lambda lib: lib.nn.Linear(5, 3)(lib.ones(4, 6)), "in_features=5"),
     (lambda lib: lib.nn.Linear(5, 3)(lib.ones(6)), "(6,)"),

@@ -7,6 +7,7 @@ Only the most recent calls are kept: older ones describe graphs that are long go
 """
 from __future__ import annotations
 
+import bisect
 from collections import deque
 
 from .. import tape
@@ -19,10 +20,11 @@ class ModuleCall:
     """One call of a module: its ``path`` ("0", "encoder.fc"; "" for the outermost), its class name
     ``kind``, and the record-order numbers ``first`` < node.seq < ``last`` of the nodes it recorded."""
 
-    __slots__ = ("path", "kind", "first", "last", "module")
+    __slots__ = ("path", "kind", "first", "last", "module", "parent")
 
-    def __init__(self, path, kind, first, module):
+    def __init__(self, path, kind, first, module, parent=None):
         self.path, self.kind, self.first, self.last, self.module = path, kind, first, None, module
+        self.parent = parent  # the call that made this one (calls nest: a call ends before its parent)
 
     def label(self) -> str:
         return f"{self.path} ({self.kind})" if self.path else self.kind
@@ -43,7 +45,8 @@ def _path(module):
 
 
 def enter(module):
-    call = ModuleCall(_path(module), type(module).__name__, next(tape._next_seq), module)
+    call = ModuleCall(_path(module), type(module).__name__, next(tape._next_seq), module,
+                      _running[-1] if _running else None)
     _running.append(call)
     return call
 
@@ -57,8 +60,21 @@ def leave(call):
 
 def module_of(node):
     """The innermost finished module call that recorded ``node`` (a ``tape.Node``), or None."""
-    best = None
-    for call in finished:
-        if call.first < node.seq < call.last and (best is None or call.first > best.first):
-            best = call
-    return best
+    return finder()(node)
+
+
+def finder():
+    """``module_of`` for many nodes (a drawing asks for every node): the finished calls sorted once by
+    where they start. A node's innermost call is then the last call to start before it, or, if that
+    one ended before the node, the first of its parents that had not ended yet (calls nest)."""
+    calls = sorted(finished, key=lambda call: call.first)
+    starts = [call.first for call in calls]
+
+    def find(node):
+        k = bisect.bisect_left(starts, node.seq) - 1
+        call = calls[k] if k >= 0 else None
+        while call is not None and (call.last is None or call.last <= node.seq):
+            call = call.parent
+        return call
+
+    return find

@@ -163,11 +163,16 @@ def build(roots, book, *, max_nodes=None, show_ops="short", since=None, tree=Non
                      module_of=tree.path_of if tree is not None else (lambda node: None), magnitudes=magnitudes)
     if tree is not None:
         used = {op.module for op in desc.ops if op.module is not None}
-        desc.modules = {p: label for p, label in tree.labels.items()
-                        if any(u == p or u.startswith(p + ".") for u in used)}
+        shown = {path[:end] for path in used for end in _prefix_ends(path)}  # "0.1" shows "0" and "0.1"
+        desc.modules = {p: label for p, label in tree.labels.items() if p in shown}
     if since is not None or (max_nodes is not None and len(desc.nodes) > max_nodes):
         desc = fold(desc, max_nodes, since)
     return desc
+
+
+def _prefix_ends(path):
+    """Where each enclosing module's path ends in ``path`` ("0.1.2": 1, 3, 5)."""
+    return [k for k, ch in enumerate(path) if ch == "."] + [len(path)]
 
 
 def _key_of(t):

@@ -44,6 +44,7 @@ class ModuleTree:
             self._keep.append(module)
             if path:
                 self.labels[path] = module_label(module)
+        self._find_call = None  # nn.calls.finder(), made at the first node asked about
         self.parameters = {}  # path -> [(parameter path, shape)]
         self.parameter_names = []  # (parameter path, tensor)
         for name, tensor in named_parameters:
@@ -63,11 +64,21 @@ class ModuleTree:
         """The path of the module call that made ``node``: None outside every module of this tree."""
         module = getattr(node, "module", None)
         if module is None:
-            module = _recorded_call_path(node)
+            module = self._recorded_call_path(node)
         if module is None:
             return None
         path = module if isinstance(module, str) else self._path_by_id.get(id(module))
         return path or None  # the root module itself draws no cluster
+
+    def _recorded_call_path(self, node):
+        """The path autodiff_nb.nn remembers for the module call that recorded ``node``, if nn is in
+        use (looked up, not imported: viz works the same for any module tree that follows the
+        protocol). The calls are indexed once per tree, not once per node."""
+        if self._find_call is None:
+            calls = sys.modules.get("autodiff_nb.nn.calls")
+            self._find_call = calls.finder() if calls is not None else (lambda node: None)
+        call = self._find_call(node)
+        return None if call is None else call.path
 
     def title(self, path) -> str:
         """``0: Linear(5→8)``: the cluster's label."""
@@ -76,14 +87,6 @@ class ModuleTree:
     def parameter_rows(self, path) -> list[str]:
         """``0.weight 8×5`` per parameter of the module at ``path`` (its own, not its children's)."""
         return [f"{name} {shape_text(shape)}" for name, shape in self.parameters.get(path, [])]
-
-
-def _recorded_call_path(node):
-    """The path autodiff_nb.nn remembers for the module call that recorded ``node``, if nn is in use
-    (looked up, not imported: viz works the same for any module tree that follows the protocol)."""
-    calls = sys.modules.get("autodiff_nb.nn.calls")
-    call = calls.module_of(node) if calls is not None else None
-    return None if call is None else call.path
 
 
 def module_label(module) -> str:
