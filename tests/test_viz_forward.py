@@ -228,7 +228,10 @@ def test_forward_picture_marks_reached_nodes_and_shows_their_tangents():
     start = dot_nodes(to_digraph(desc, state=ForwardState(run, desc, 0)).source)
     assert f"tangent {preview(vx)}" in start[label["x"]] and f"tangent {preview(vw)}" in start[label["w"]]
     assert not any("tangent" in start[label[name]] for name in NAMES)
-    assert "op; n = its step in the forward walk" in to_digraph(desc, state=ForwardState(run, desc, 0)).source
+    forward_source = to_digraph(desc, state=ForwardState(run, desc, 0)).source
+    assert "op; n = its step in the forward walk" in forward_source
+    assert "output: the tangent arrives here" in forward_source and "backward" not in forward_source
+    assert "output: backward() starts here" in to_digraph(desc).source  # the reverse picture keeps its words
 
     source = to_digraph(desc, state=ForwardState(run, desc, 2)).source
     after_two = dot_nodes(source)

@@ -320,8 +320,9 @@ def _legend_label(desc, grads, scale=None, drawn=None, forward=False):
     rows = [[(_font(text("legend"), bold=True), ' colspan="2"')]]
     for role in roles:
         look = style.ROLE[role]
+        words = style.FORWARD_ROLE_LEGEND.get(role, look.legend) if forward else look.legend
         rows.append([("", f' bgcolor="{look.fill}" border="1" color="{look.border}" width="16"'),
-                     (_font(text(look.legend), size=style.SMALL_SIZE), ' align="left"')])
+                     (_font(text(words), size=style.SMALL_SIZE), ' align="left"')])
     if desc.ops:
         words = style.FORWARD_OP_LEGEND if forward else style.OP.legend
         rows.append([_badge("n", style.BADGE), (_font(text(words), size=style.SMALL_SIZE), ' align="left"')])

@@ -77,3 +77,7 @@ TANGENT_WORD = "tangent"
 TANGENT_EDGE = {"fontcolor": TANGENT, "color": TANGENT}
 TANGENT_LEGEND = "tangent: derivative along the seed direction"
 FORWARD_OP_LEGEND = "op; n = its step in the forward walk"
+# The roles whose words speak of the backward pass, said the forward walk's way.
+FORWARD_ROLE_LEGEND = {"leaf": "leaf (requires grad): a seed tangent starts here",
+                       "output": "output: the tangent arrives here",
+                       "intermediate": "intermediate: its tangent is pushed on"}
