@@ -919,17 +919,22 @@ def _repeat_vjp(xp, g, repeats, a_shape):
 
 
 def _nll_forward(logp, target, weight, ignore_index, reduction):
+    """``logp`` is (N, C) or (N, C, d1, ...) with classes on dim 1, ``target`` (N,) or (N, d1, ...)."""
     picked, w = _nll_pick(logp, target, weight, ignore_index)
     losses = -picked * w
     if reduction == "none":
         return losses
     if reduction == "sum":
         return losses.sum()
-    return losses.sum() / w.sum()  # the weighted mean, as PyTorch: nan when every target is ignored
+    with np.errstate(invalid="ignore", divide="ignore"):  # as PyTorch: nan, quietly, when every target is ignored
+        return losses.sum() / w.sum()  # the weighted mean
 
 
 def _nll_pick(logp, target, weight, ignore_index):
     """Per sample: the log-probability of its class, and the sample's weight (0 where ignored)."""
+    if logp.ndim == 1:  # one sample (C,) with a 0-d target: a batch of one
+        picked, w = _nll_pick(logp[None], np.reshape(target, 1), weight, ignore_index)
+        return picked.reshape(()), w.reshape(())
     kept = target != ignore_index
     safe = np.where(kept, target, 0)
     picked = np.take_along_axis(logp, np.expand_dims(safe, 1), axis=1).squeeze(1)
@@ -944,13 +949,19 @@ def _constant(xp, array):
 
 def _nll_vjp(xp, g, target, weight, ignore_index, reduction, logp_shape):
     """-weight at each sample's class, 0 elsewhere, times g (divided by the total weight for a mean)."""
-    _, w = _nll_pick(np.zeros(logp_shape, np.float64), target, weight, ignore_index)
-    if reduction == "mean":
-        w = w / w.sum()
-    onehot = np.zeros(logp_shape, w.dtype)
+    batch_shape = (1,) + tuple(logp_shape) if len(logp_shape) == 1 else logp_shape  # (C,): a batch of one
+    target = np.reshape(target, (batch_shape[0],) + tuple(batch_shape[2:]))
+    _, w = _nll_pick(np.zeros(batch_shape, np.float64), target, weight, ignore_index)
+    if reduction == "mean":  # as PyTorch: an ignored target gets 0 even when every target is ignored
+        with np.errstate(invalid="ignore", divide="ignore"):
+            w = np.where(target != ignore_index, w / w.sum(), 0.0)
+    onehot = np.zeros(batch_shape, w.dtype)
     np.put_along_axis(onehot, np.expand_dims(np.where(target != ignore_index, target, 0), 1),
                       np.expand_dims(-w, 1), axis=1)
-    per_sample = xp.reshape(g, tuple(g.shape) + (1,) * (len(logp_shape) - len(g.shape)))
+    onehot = onehot.reshape(logp_shape)
+    # one gradient per sample ("none": the target's shape (N, d1, ...)) gets a class dim at 1; a total, all ones
+    shape = tuple(g.shape)
+    per_sample = xp.reshape(g, shape[:1] + (1,) + shape[1:] if shape else (1,) * len(logp_shape))
     dtype = g.array.dtype if xp.records else g.dtype
     return per_sample * _constant(xp, onehot.astype(dtype))
 

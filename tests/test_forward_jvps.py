@@ -279,8 +279,15 @@ def loss_case(name):
         if name == "mse_loss":
             return (lambda a, b: F.mse_loss(a, b, reduction=reduction)), \
                 [values((n, c), "any", seed), values((n, c), "any", seed + 1)], {}
-        target = ad.tensor(np.random.default_rng(seed).integers(0, c, n))
-        return (lambda x: F.nll_loss(x, target, reduction=reduction)), [values((n, c), "any", seed)], {}
+        # one sample (C,), a batch (N, C), or classes on dim 1 of (N, C, d1) / (N, C, d1, d2); some targets
+        # ignored, and per-class weights or none
+        shape = draw(st.sampled_from([(c,), (n, c), (n, c, 3), (n, c, 2, 3)]))
+        rng = np.random.default_rng(seed)
+        labels = rng.integers(0, c, shape[:1] + shape[2:] if len(shape) > 1 else ())
+        labels = np.where(rng.random(labels.shape) < 0.2, -100, labels)
+        weight = draw(st.sampled_from([None, ad.tensor(rng.uniform(0.5, 2.0, c))]))
+        target = ad.tensor(labels)
+        return (lambda x: F.nll_loss(x, target, weight=weight, reduction=reduction)), [values(shape, "any", seed)], {}
     return case
 
 

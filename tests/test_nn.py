@@ -122,6 +122,104 @@ def test_loss_gradients_against_central_differences():
                     np.random.default_rng(3).standard_normal((2, 3)))
 
 
+SHAPES = [(5, 4), (4,), (2, 4, 3), (2, 4, 3, 2), (2, 4, 3, 2, 2), (0, 4)]
+
+
+def cross_entropy_cases():
+    """Random cases: every input shape PyTorch takes (classes on dim 1), with and without weights,
+    label smoothing, ignored targets (a custom ignore_index too), every reduction."""
+    rng = np.random.default_rng(5)
+    for shape in SHAPES:
+        for label_smoothing in (0.0, 0.3, 1.0):
+            for reduction in ("mean", "sum", "none"):
+                for weighted in (False, True):
+                    ignore_index = int(rng.choice([-100, 1]))
+                    x = rng.standard_normal(shape).astype(np.float32)
+                    labels = rng.integers(0, 4, shape[:1] + shape[2:] if len(shape) > 1 else ())
+                    labels = np.where(rng.random(labels.shape) < 0.25, ignore_index, labels)
+                    weight = (rng.random(4) + 0.2).astype(np.float32) if weighted else None
+                    yield x, labels, weight, dict(reduction=reduction, label_smoothing=label_smoothing,
+                                                  ignore_index=ignore_index)
+
+
+@pytest.mark.parametrize("module", [False, True])
+def test_cross_entropy_with_label_smoothing_weights_and_any_shape_matches_pytorch(torch, module):
+    for x, labels, weight, options in cross_entropy_cases():
+        results = []
+        for lib in (torch, ad):
+            xs = lib.tensor(x, requires_grad=True)
+            w = None if weight is None else lib.tensor(weight)
+            if module:
+                loss = lib.nn.CrossEntropyLoss(weight=w, **options)(xs, lib.tensor(labels))
+            else:
+                loss = lib.nn.functional.cross_entropy(xs, lib.tensor(labels), weight=w, **options)
+            upstream = np.random.default_rng(0).standard_normal(tuple(loss.shape)).astype(np.float32)
+            (loss * lib.tensor(upstream)).sum().backward()
+            name = loss.grad_fn.name() if lib is ad else type(loss.grad_fn).__name__
+            results.append((loss.detach().numpy(), xs.grad.numpy(), name))
+        (value_t, grad_t, name_t), (value_a, grad_a, name_a) = results
+        case = f"{x.shape} {options} weight={weight is not None}"
+        assert value_a.shape == value_t.shape and name_a == name_t, case
+        np.testing.assert_allclose(value_a, value_t, rtol=1e-5, atol=1e-6, err_msg=case)
+        np.testing.assert_allclose(grad_a, grad_t, rtol=1e-5, atol=1e-6, err_msg=case)
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (4,), (2, 4, 3), (2, 4, 3, 2)])
+def test_cross_entropy_with_probability_targets_matches_pytorch(torch, shape):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(shape).astype(np.float32)
+    probs = rng.random(shape).astype(np.float32)
+    weight = (rng.random(4) + 0.2).astype(np.float32)
+    for reduction in ("mean", "sum", "none"):
+        for label_smoothing in (0.0, 0.2):
+            for w in (None, weight):
+                results = []
+                for lib in (torch, ad):
+                    xs = lib.tensor(x, requires_grad=True)
+                    loss = lib.nn.functional.cross_entropy(xs, lib.tensor(probs), None if w is None else lib.tensor(w),
+                                                           reduction=reduction, label_smoothing=label_smoothing)
+                    loss.sum().backward()
+                    results.append((loss.detach().numpy(), xs.grad.numpy()))
+                np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5, atol=1e-6)
+                np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (4,), (2, 4, 3), (2, 4, 3, 2), (2, 4, 2, 1, 2)])
+def test_cross_entropy_gradients_against_central_differences(shape):
+    from test_engine_grad import check_gradients
+    rng = np.random.default_rng(4)
+    labels = rng.integers(0, 4, shape[:1] + shape[2:] if len(shape) > 1 else ())
+    labels.flat[0] = -100 if labels.size > 1 else 2  # one ignored (one sample alone: its mean would be nan)
+    target, weight = ad.tensor(labels), ad.tensor([0.5, 2.0, 1.0, 1.5], dtype=ad.float64)
+    for reduction in ("mean", "sum", "none"):
+        check_gradients(lambda x: F.cross_entropy(x, target, weight=weight, reduction=reduction,
+                                                  label_smoothing=0.2), rng.standard_normal(shape))
+        check_gradients(lambda x: F.nll_loss(F.log_softmax(x, 0 if len(shape) == 1 else 1), target,
+                                             reduction=reduction), rng.standard_normal(shape))
+
+
+def test_second_derivatives_of_an_image_loss_match_pytorch(torch):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((2, 3, 2, 2))
+    labels, v = rng.integers(0, 3, (2, 2, 2)), rng.standard_normal((2, 3, 2, 2))
+    results = []
+    for lib in (torch, ad):
+        xs = lib.tensor(x, requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(xs, lib.tensor(labels), reduction="none", label_smoothing=0.1)
+        (grad,) = lib.autograd.grad((loss * loss).sum(), xs, create_graph=True)
+        (grad * lib.tensor(v)).sum().backward()
+        results.append(xs.grad.numpy())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-10, atol=1e-12)
+
+
+def test_an_image_loss_is_recorded_and_drawn_as_pytorchs():
+    from autodiff_nb.viz import describe
+    x = ad.randn(2, 3, 4, 4, requires_grad=True)
+    loss = nn.CrossEntropyLoss(label_smoothing=0.1)(x, ad.zeros(2, 4, 4, dtype=ad.int64))
+    names = {node.detail for node in describe(loss).find(kind="op")}
+    assert {"NllLoss2DBackward0", "LogSoftmaxBackward0", "MaskedFillBackward0", "AddBackward0"} <= names
+
+
 def test_default_initialisation_has_pytorchs_bounds_and_spread():
     ad.manual_seed(0)
     layer = nn.Linear(400, 300)
@@ -240,6 +338,15 @@ ERRORS = [
     (lambda lib: lib.nn.CrossEntropyLoss()(lib.ones(4, 3), lib.tensor([0, 1, 2])), "(4, 3)"),
     (lambda lib: lib.nn.CrossEntropyLoss()(lib.ones(4, 3), lib.tensor([0., 1, 2, 1])), "target.long()"),
     (lambda lib: lib.nn.CrossEntropyLoss(reduction="foo")(lib.ones(4, 3), lib.tensor([0, 1, 2, 1])), "'mean'"),
+    (lambda lib: lib.nn.CrossEntropyLoss()(lib.ones(2, 3, 4), lib.zeros(2, 5, dtype=lib.int64)), "(2, 4)"),
+    (lambda lib: lib.nn.CrossEntropyLoss()(lib.ones(2, 3, 4), lib.zeros(2, dtype=lib.int64)), "(2, 4)"),
+    (lambda lib: lib.nn.CrossEntropyLoss()(lib.ones(2, 3, 4, 5), lib.zeros(2, 4, 6, dtype=lib.int64)), "(2, 4, 5)"),
+    (lambda lib: lib.nn.CrossEntropyLoss()(lib.ones(2, 3, 4, 5), lib.zeros(2, 4, dtype=lib.int64)), "(2, 4, 5)"),
+    (lambda lib: lib.nn.CrossEntropyLoss()(lib.ones(2, 3, 4, 5), lib.zeros(3, 4, 5, dtype=lib.int64)), "(2, 4, 5)"),
+    (lambda lib: lib.nn.CrossEntropyLoss()(lib.ones(2, 3, 4), lib.full((2, 4), 3)), "0..2"),
+    (lambda lib: lib.nn.CrossEntropyLoss(label_smoothing=1.5)(lib.ones(2, 3), lib.tensor([0, 1])), "0.1"),
+    (lambda lib: lib.nn.CrossEntropyLoss(ignore_index=1)(lib.ones(2, 3), lib.ones(2, 3) / 3), "zeros"),
+    (lambda lib: lib.nn.functional.nll_loss(lib.ones(()), lib.tensor(1)), "(N, C)"),
     (lambda lib: lib.nn.MSELoss()(lib.ones(4, 3), lib.ones(4, 2)), "(4, 3)"),
     (lambda lib: lib.nn.Linear(2, 2).load_state_dict({"weight": lib.ones(2, 2)}), "state_dict().keys()"),
     (lambda lib: lib.nn.Linear(2, 2).load_state_dict({"weight": lib.ones(3, 2), "bias": lib.ones(2)}), "shapes"),

@@ -146,3 +146,116 @@ def test_errors_are_pytorchs(torch, case):
         case(ad, list(model(ad).parameters()))
     assert type(ours.value) is type(theirs.value)
     assert str(ours.value).split("\n")[0] == str(theirs.value).split("\n")[0]
+
+
+# ----------------------------------------------------------------------------------- state_dict
+def to_ours(value):
+    """A PyTorch state dict (or part of one) with our tensors in place of theirs."""
+    if isinstance(value, dict):
+        return {key: to_ours(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [to_ours(item) for item in value]
+    return ad.tensor(value.numpy()) if hasattr(value, "numpy") else value
+
+
+def steps(lib, net, opt, count, loss_name="CrossEntropyLoss"):
+    loss_fn = getattr(lib.nn, loss_name)()
+    target = lib.tensor(LABELS) if loss_name == "CrossEntropyLoss" else lib.tensor(TARGETS)
+    losses = []
+    for _ in range(count):
+        opt.zero_grad()
+        loss = loss_fn(net(lib.tensor(X)), target)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return np.array(losses)
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_saving_and_loading_the_optimizer_continues_the_same_trajectory(torch, name):
+    import copy
+    make = OPTIMIZERS[name]
+    theirs, ours = model(torch), model(ad)
+    ours.load_state_dict({k: ad.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    opt_t, opt_a = make(torch.optim, theirs.parameters()), make(ad.optim, ours.parameters())
+    steps(torch, theirs, opt_t, 5), steps(ad, ours, opt_a, 5)
+    saved_t, saved_a = copy.deepcopy(opt_t.state_dict()), copy.deepcopy(opt_a.state_dict())
+    weights_t, weights_a = copy.deepcopy(theirs.state_dict()), copy.deepcopy(ours.state_dict())
+    uninterrupted_t, uninterrupted_a = steps(torch, theirs, opt_t, 10), steps(ad, ours, opt_a, 10)
+    # ours, saved and loaded into a new model and optimizer: exactly the uninterrupted run
+    resumed = model(ad)
+    resumed.load_state_dict(weights_a)
+    opt = make(ad.optim, resumed.parameters())
+    opt.load_state_dict(saved_a)
+    np.testing.assert_array_equal(steps(ad, resumed, opt, 10), uninterrupted_a)
+    for key, value in ours.state_dict().items():
+        np.testing.assert_array_equal(resumed.state_dict()[key].numpy(), value.numpy(), err_msg=key)
+    # PyTorch's state dict and weights, loaded into ours: PyTorch's continuation
+    from_theirs = model(ad)
+    from_theirs.load_state_dict(to_ours(weights_t))
+    opt = make(ad.optim, from_theirs.parameters())
+    opt.load_state_dict(to_ours(saved_t))
+    np.testing.assert_allclose(steps(ad, from_theirs, opt, 10), uninterrupted_t, rtol=2e-5, atol=1e-6)
+    np.testing.assert_allclose(uninterrupted_a, uninterrupted_t, rtol=2e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("make", [
+    lambda o, p: o.SGD(p, lr=0.1), lambda o, p: o.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
+    lambda o, p: o.Adam(p, lr=0.5), lambda o, p: o.Adam(p, amsgrad=True, weight_decay=0.5),
+    lambda o, p: o.AdamW([{"params": p[:1]}, {"params": p[1:], "lr": 0.25}], amsgrad=True),
+])
+def test_state_dict_has_pytorchs_structure_and_printed_form(torch, make):
+    sds = []
+    for lib in (torch, ad):
+        w, b = lib.tensor([1.0, -2.0], requires_grad=True), lib.tensor([0.5], requires_grad=True)
+        opt = make(lib.optim, [w, b])
+        for _ in range(2):
+            opt.zero_grad()
+            ((w * w).sum() + 3 * b.sum()).backward()
+            opt.step()
+        sds.append(opt.state_dict())
+    sd_t, sd_a = sds
+    assert repr(sd_a) == repr(sd_t)
+    assert list(sd_a) == ["state", "param_groups"]
+    assert list(sd_a["state"]) == list(sd_t["state"])
+    for index, per_param in sd_t["state"].items():
+        assert list(sd_a["state"][index]) == list(per_param)
+        for key, value in per_param.items():
+            assert type(sd_a["state"][index][key]).__name__ == type(value).__name__ == "Tensor"
+            assert str(sd_a["state"][index][key].dtype) == str(value.dtype)
+    assert sd_a["param_groups"] == sd_t["param_groups"]
+
+
+def test_state_dict_shares_the_optimizers_tensors_and_loading_casts_as_pytorch():
+    w = ad.ones(2, dtype=ad.float64, requires_grad=True)
+    opt = ad.optim.Adam([w])
+    (w * w).sum().backward()
+    opt.step()
+    sd = opt.state_dict()
+    assert sd["state"][0]["exp_avg"] is opt.state[w]["exp_avg"]  # as PyTorch: deepcopy for a snapshot
+    other = ad.optim.Adam([ad.ones(2, requires_grad=True)])  # float32 parameter
+    other.load_state_dict(sd)
+    loaded = next(iter(other.state.values()))
+    assert loaded["exp_avg"].dtype is ad.float32 and loaded["step"].dtype is ad.float32
+    assert other.param_groups[0]["params"][0] is not w
+
+
+LOAD_ERRORS = [
+    (lambda o, p: o.SGD(p, lr=0.1), lambda o, p: o.SGD([{"params": p[:2]}, {"params": p[2:]}], lr=0.1),
+     "same groups"),
+    (lambda o, p: o.Adam(p), lambda o, p: o.Adam(p[:3]), "same parameters"),
+]
+
+
+@pytest.mark.parametrize("make_saved, make_loading, hint", LOAD_ERRORS)
+def test_loading_a_mismatched_state_dict_is_refused_in_pytorchs_words(torch, make_saved, make_loading, hint):
+    caught = []
+    for lib in (torch, ad):
+        params = list(model(lib).parameters())
+        saved = make_saved(lib.optim, params).state_dict()
+        with pytest.raises(ValueError) as error:
+            make_loading(lib.optim, params).load_state_dict(saved)
+        caught.append(str(error.value))
+    theirs, ours = caught
+    assert ours.split("\n")[0] == theirs.split("\n")[0]
+    assert hint in ours.split("\n", 1)[1]

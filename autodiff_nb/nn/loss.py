@@ -21,7 +21,10 @@ class MSELoss(_Loss):
 class CrossEntropyLoss(_Loss):
     """``log_softmax`` of the scores, then minus the log-probability of each sample's class, averaged.
 
-    Takes raw scores (logits) of shape (batch, classes) and class indices (int64) of shape (batch,)."""
+    Takes raw scores (logits) of shape (batch, classes) and class indices (int64) of shape (batch,);
+    or (batch, classes, d1, ...) with targets (batch, d1, ...); or class probabilities of the scores'
+    shape. ``weight`` weighs each class, ``ignore_index`` skips targets, ``label_smoothing=ε`` spreads
+    ε of each target evenly over the classes: ``nn.CrossEntropyLoss(label_smoothing=0.1)``."""
 
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                  label_smoothing=0.0):

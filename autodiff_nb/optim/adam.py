@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..creation import tensor, zeros_like
-from .optimizer import Optimizer, check_hyperparameters, write
+from .optimizer import Optimizer, add_scaled, check_hyperparameters, write
 
 
 class Adam(Optimizer):
@@ -45,9 +45,9 @@ class Adam(Optimizer):
             if group["decoupled_weight_decay"]:
                 write(param, param.array * (1 - lr * weight_decay))
             else:
-                grad = grad + weight_decay * param.array
+                grad = add_scaled(grad, weight_decay, param.array)
         m, v = state["exp_avg"].array, state["exp_avg_sq"].array
-        m += (1 - beta1) * (grad - m)  # PyTorch's lerp_(grad, 1 - beta1) for a weight below 0.5
+        m[...] = add_scaled(m, 1 - beta1, grad - m)  # PyTorch's lerp_(grad, 1 - beta1): one fused multiply-add
         v *= beta2
         v += (1 - beta2) * grad * grad
         step = float(state["step"].array)

@@ -1,11 +1,14 @@
-"""``Optimizer``: parameter groups, per-parameter state, ``zero_grad``, and the printed form PyTorch gives.
+"""``Optimizer``: parameter groups, per-parameter state, ``zero_grad``, ``state_dict`` /
+``load_state_dict``, and the printed form PyTorch gives.
 
 A step changes the parameters' values in place, outside the graph (as PyTorch's steps run under
 no_grad), and bumps each parameter's version counter, as any in-place change does.
 """
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
+from itertools import chain
 
 import numpy as np
 
@@ -80,6 +83,56 @@ class Optimizer:
     def _update(self, param, group):
         raise NotImplementedError(f"{type(self).__name__} has no update rule: define _update(param, group).")
 
+    def state_dict(self):
+        """PyTorch's form: ``{"state": {index: {...}}, "param_groups": [{...settings..., "params": [indices]}]}``,
+        parameters numbered in group order. The state's tensors are the optimizer's own, not copies (as
+        PyTorch's): ``copy.deepcopy(opt.state_dict())`` keeps a snapshot that later steps do not change.
+
+        >>> opt.state_dict()["param_groups"][0]["params"]
+        [0, 1, 2, 3]
+        """
+        index_of = {}
+        groups = []
+        for group in self.param_groups:
+            for param in group["params"]:
+                index_of.setdefault(id(param), len(index_of))
+            packed = {key: value for key, value in group.items() if key != "params"}
+            packed["params"] = [index_of[id(param)] for param in group["params"]]
+            groups.append(packed)
+        state = {index_of[id(key)] if isinstance(key, Tensor) else key: value for key, value in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Take the settings and state of ``state_dict`` (from ``state_dict()`` of an optimizer over
+        parameters in the same order), so training goes on as if it had never stopped.
+
+        >>> opt2 = optim.Adam(model.parameters()); opt2.load_state_dict(opt.state_dict())
+        """
+        saved_groups = copy.deepcopy(state_dict["param_groups"])
+        if len(self.param_groups) != len(saved_groups):
+            raise ValueError(f"loaded state dict has a different number of parameter groups\nThe optimizer has "
+                             f"{len(self.param_groups)} and the state dict {len(saved_groups)}: build the "
+                             "optimizer with the same groups as the one that was saved.")
+        ours = [len(group["params"]) for group in self.param_groups]
+        theirs = [len(group["params"]) for group in saved_groups]
+        if ours != theirs:
+            raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
+                             f"optimizer's group\nThe optimizer's groups hold {ours} parameters and the saved "
+                             f"ones {theirs}: pass the same parameters (model.parameters() of the same model).")
+        param_of = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
+                            chain.from_iterable(g["params"] for g in self.param_groups)))
+        state = defaultdict(dict)
+        for key, value in state_dict["state"].items():
+            if key in param_of:
+                state[param_of[key]] = {name: _cast(param_of[key], name, item) for name, item in value.items()}
+            else:
+                state[key] = value
+        for group, saved in zip(self.param_groups, saved_groups):
+            saved["params"] = group["params"]
+            for name, default in self.defaults.items():  # a state dict from an older version
+                saved.setdefault(name, default)
+        self.state, self.param_groups = state, saved_groups
+
     def __repr__(self) -> str:
         text = type(self).__name__ + " ("
         for i, group in enumerate(self.param_groups):
@@ -90,11 +143,27 @@ class Optimizer:
         return text + ")"
 
 
+def _cast(param, name, value):
+    """A loaded state value, as PyTorch casts it: tensors to the parameter's float dtype (the same
+    tensor when it already has it); ``step`` kept as it is, a number made a float32 tensor."""
+    if name == "step":
+        return value if isinstance(value, Tensor) else Tensor._from_array(np.asarray(value, np.float32))
+    if isinstance(value, Tensor) and param.is_floating_point():
+        return value.to(dtype=param.dtype)
+    return value
+
+
+def add_scaled(a, alpha, b):
+    """``a + alpha · b`` rounded once, as PyTorch's ``a.add(b, alpha=...)`` and ``lerp`` compute it (a
+    fused multiply-add): float64 holds the product of two float32 numbers exactly."""
+    alpha = np.asarray(alpha, b.dtype).astype(np.float64)
+    return (a.astype(np.float64) + alpha * b.astype(np.float64)).astype(b.dtype)
+
+
 def write(param, values):
     """Put new values into a parameter in place (a step), bumping its version counter."""
     np.copyto(param.array, values, casting="same_kind")
     param._version_counter[0] += 1
-
 
 
 def check_hyperparameters(lr=0.0, weight_decay=0.0, **others):

@@ -3,7 +3,7 @@ as PyTorch's single-tensor implementation computes it (so the numbers agree to f
 from __future__ import annotations
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_hyperparameters, write
+from .optimizer import Optimizer, add_scaled, check_hyperparameters, write
 
 
 class SGD(Optimizer):
@@ -23,7 +23,7 @@ class SGD(Optimizer):
     def _update(self, param, group):
         grad = -param.grad.array if group["maximize"] else param.grad.array
         if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param.array
+            grad = add_scaled(grad, group["weight_decay"], param.array)
         momentum = group["momentum"]
         if momentum != 0:
             state = self.state[param]
