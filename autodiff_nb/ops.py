@@ -900,7 +900,7 @@ def _std_vjp(xp, g, x, out, dims, correction, keepdim, x_shape):
 
 
 def _logsumexp_forward(a, dims, keepdim):
-    top = a.max(axis=dims, keepdims=True)
+    top = a.max(axis=dims, keepdims=True, initial=-np.inf)  # an empty dim: log(0) = -inf, as PyTorch
     top = np.where(np.isfinite(top), top, 0)  # all -inf: log(0) = -inf, not nan
     out = np.log(np.exp(a - top).sum(axis=dims, keepdims=True)) + top
     return out if keepdim else np.squeeze(out, axis=dims)

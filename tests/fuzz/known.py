@@ -89,6 +89,13 @@ KNOWN: list[Known] = [
           deliberate="PyTorch then gives a .grad of another dtype than its tensor (float64 on float32); matching "
           "it means storing every input's dtype on every recorded op, a cost on the hottest path for a line no "
           "course writes, and the engine's .grad always has its tensor's dtype"),
+    # ------------------------------------------------------------------ forward mode
+    Known(("forward",), "the tangent of logsumexp over an empty dim: PyTorch's is nan, the engine's 0",
+          "forward mode",
+          lambda d: ".logsumexp(" in d.source and d.only("values") and d.has("values", torch="nan"),
+          example="forward:2742",
+          deliberate="over an empty dim the value is -inf whatever x is, so its derivative along any "
+          "direction is 0; PyTorch's nan is its formula's 0/0 (the tangent-weighted sum of exps over their sum)"),
 ]
 
 

@@ -552,6 +552,65 @@ def family_misuse(rng) -> Program:
     return Program("misuse", 0, case, ["x"])
 
 
+FORWARD_UNARY = ["torch.sin({})", "torch.exp({})", "({}).tanh()", "torch.sigmoid({})", "({}).relu()", "({}).abs()",
+                 "({}) ** 2", "({}) * 3", "-({})", "torch.sqrt(({}).abs() + 1)", "torch.log(({}) * ({}) + 1)",
+                 "({}).clamp(-1, 1)", "torch.where(({}) > 0, {}, ({}) * 2)", "({}).sign() * 2"]
+
+
+def forward_step(rng, expr, shape):
+    """One op applied to ``expr`` (of ``shape``): elementwise, with a constant, a reduction, a view, a
+    product. Returns the new expression and its shape (None: unknown, so stop changing the shape)."""
+    kind = rng.choice(["unary", "unary", "binary", "reduce", "view", "matmul"])
+    if kind == "unary":
+        template = rng.choice(FORWARD_UNARY)
+        return template.format(*[expr] * template.count("{}")), shape
+    if kind == "binary":
+        other = tensor(rng, shape[rng.randint(0, len(shape)):] if shape else (), pool=[0.5, 1.0, 2.0, -1.5])
+        return f"({expr}) {rng.choice(['+', '-', '*', '/'])} {other}", shape
+    if kind == "reduce" and shape:
+        dim = rng.randrange(len(shape))
+        op = rng.choice([f"sum({dim})", f"mean({dim})", f"max({dim}).values", f"min({dim}).values", f"norm(dim={dim})",
+                         f"softmax({dim})", f"logsumexp({dim})", f"cumsum({dim})", f"prod({dim})"])
+        kept = op.startswith(("softmax", "cumsum"))
+        return f"({expr}).{op}", shape if kept else shape[:dim] + shape[dim + 1:]
+    if kind == "view" and len(shape) >= 2:
+        return rng.choice([(f"({expr}).t()", shape[::-1]), (f"({expr})[0]", shape[1:]),
+                           (f"({expr}).reshape(-1)", (numel(shape),)), (f"({expr})[:, 1:]", (shape[0], shape[1] - 1))])
+    if kind == "matmul" and len(shape) == 2:
+        n = rng.randint(1, 3)
+        return f"({expr}) @ {tensor(rng, (shape[1], n), pool=[0.5, 1.0, -1.0, 2.0])}", (shape[0], n)
+    return f"({expr}).sum() * 1" if rng.random() < 0.3 else expr, (() if rng.random() < 0.3 else shape)
+
+
+def family_forward(rng) -> Program:
+    """Forward mode: dual numbers through a chain of ops (in place ones too, some under no_grad), and
+    torch.func.jvp / jacfwd of the same chain. Tangent values, dtypes and shapes; no tangent where
+    PyTorch has none."""
+    shape = rand_shape(rng, 1, 2, 3)
+    dtype = float_dtype(rng)
+    expr, now = "d", shape
+    for _ in range(rng.randint(1, 4)):
+        if now is None or (now == () and rng.random() < 0.5):
+            break
+        expr, now = forward_step(rng, expr, now)
+    statements = ["fw = torch.autograd.forward_ad", f"x = {tensor(rng, shape, dtype=dtype)}",
+                  f"v = {tensor(rng, shape, dtype=dtype)}"]
+    how = rng.choice(["dual", "dual", "inplace", "jvp", "jacfwd"])
+    if how == "jvp":
+        statements.append(f"out = torch.func.jvp(lambda d: {expr}, (x,), (v,))")
+        return Program("forward", 0, statements, ["out"])
+    if how == "jacfwd":
+        statements.append(f"out = torch.func.jacfwd(lambda d: {expr})(x)")
+        return Program("forward", 0, statements, ["out"])
+    body = [f"y = {expr}"]
+    if how == "inplace":
+        change = rng.choice(["y.mul_(2)", "y.add_(d.sum())", "y.sub_(1)", "y.clamp_(min=0)", "y.zero_()"])
+        body.append(f"with torch.no_grad():\n        {change}" if rng.random() < 0.5 else change)
+    body.append("p, t = fw.unpack_dual(y)")
+    statements.append("with fw.dual_level():\n    d = fw.make_dual(x, v)\n    " + "\n    ".join(body))
+    return Program("forward", 0, statements, ["p", "t"])
+
+
 FAMILIES = {name[len("family_"):]: fn for name, fn in globals().items() if name.startswith("family_")}
 
 
