@@ -727,9 +727,10 @@ RULES = {
                variadic=True, tensors=(lambda xp, g, i, dim: xp.take(g, (slice(None),) * dim + (i,)), "{g}[{i}]",
                                        lambda xp, t, i, dim, out: xp.scatter(t, tuple(out.shape), (slice(None),) * dim + (i,)),
                                        "{t} as entry {i}, 0 elsewhere")),
-    "index": R("IndexBackward0", indexing.index,
-               a=(lambda xp, g, key, a_shape: xp.scatter(g, a_shape, key), "{g} put back where {a} was indexed, 0 elsewhere",
-                  lambda xp, t, key: xp.take(t, key), "{t} indexed")),
+    # ``key`` as written (drawings show it) and its ``plan`` (indexing.plan: made once, read by all three)
+    "index": R("IndexBackward0", lambda a, key, plan: indexing.index(a, plan),
+               a=(lambda xp, g, plan, a_shape: xp.scatter(g, a_shape, plan), "{g} put back where {a} was indexed, 0 elsewhere",
+                  lambda xp, t, plan: xp.take(t, plan), "{t} indexed")),
     "scatter": R("IndexPutBackward0", lambda grad, shape, key: NumpyMath.scatter(grad, shape, key),
                  grad=(lambda xp, g, key: xp.take(g, key), "{g} at the indexed places",
                        lambda xp, t, shape, key: xp.scatter(t, shape, key), "{t} put at the indexed places")),
@@ -919,8 +920,8 @@ def _repeat_vjp(xp, g, repeats, a_shape):
 
 
 def _nll_forward(logp, target, weight, ignore_index, reduction):
-    picked, w = _nll_pick(logp, target, weight, ignore_index)
-    losses = -picked * w
+    classes, w = _nll_classes(target, weight, ignore_index, logp.dtype)
+    losses = -logp[np.arange(len(classes)), classes] * w  # each sample's log-probability of its class
     if reduction == "none":
         return losses
     if reduction == "sum":
@@ -928,13 +929,12 @@ def _nll_forward(logp, target, weight, ignore_index, reduction):
     return losses.sum() / w.sum()  # the weighted mean, as PyTorch: nan when every target is ignored
 
 
-def _nll_pick(logp, target, weight, ignore_index):
-    """Per sample: the log-probability of its class, and the sample's weight (0 where ignored)."""
+def _nll_classes(target, weight, ignore_index, dtype):
+    """Per sample: its class (0 where ignored, so that it can still index), and its weight (0 where ignored)."""
     kept = target != ignore_index
-    safe = np.where(kept, target, 0)
-    picked = np.take_along_axis(logp, np.expand_dims(safe, 1), axis=1).squeeze(1)
-    w = (np.ones(logp.shape[1], logp.dtype) if weight is None else weight)[safe] * kept
-    return picked, w.astype(logp.dtype)
+    classes = np.where(kept, target, 0)
+    w = kept if weight is None else weight[classes] * kept
+    return classes, w.astype(dtype)
 
 
 def _constant(xp, array):
@@ -944,15 +944,13 @@ def _constant(xp, array):
 
 def _nll_vjp(xp, g, target, weight, ignore_index, reduction, logp_shape):
     """-weight at each sample's class, 0 elsewhere, times g (divided by the total weight for a mean)."""
-    _, w = _nll_pick(np.zeros(logp_shape, np.float64), target, weight, ignore_index)
+    classes, w = _nll_classes(target, weight, ignore_index, np.float64)
     if reduction == "mean":
         w = w / w.sum()
-    onehot = np.zeros(logp_shape, w.dtype)
-    np.put_along_axis(onehot, np.expand_dims(np.where(target != ignore_index, target, 0), 1),
-                      np.expand_dims(-w, 1), axis=1)
+    onehot = np.zeros(logp_shape, g.array.dtype if xp.records else g.dtype)
+    onehot[np.arange(len(classes)), classes] = -w
     per_sample = xp.reshape(g, tuple(g.shape) + (1,) * (len(logp_shape) - len(g.shape)))
-    dtype = g.array.dtype if xp.records else g.dtype
-    return per_sample * _constant(xp, onehot.astype(dtype))
+    return per_sample * _constant(xp, onehot)
 
 
 def _mse_forward(a, b, reduction):
