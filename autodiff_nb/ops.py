@@ -428,6 +428,11 @@ def _matmul_b_vjp(xp, g, a, b_shape):
     return grad if len(b_shape) > 1 else xp.reshape(grad, tuple(grad.shape[:-1]))
 
 
+def _inverse_permutation(dims):
+    """The dims that undo ``permute(dims)``: input dim d went to place ``dims.index(d)``."""
+    return tuple(dims.index(d) for d in range(len(dims)))
+
+
 def _cat_vjp(xp, g, i, dim, sizes):
     start = sum(sizes[:i])
     return xp.take(g, (slice(None),) * dim + (slice(start, start + sizes[i]),))
@@ -716,7 +721,7 @@ RULES = {
                  a=(lambda xp, g, a_shape: xp.reshape(g, a_shape), "{g} reshaped like {a}",
                     lambda xp, t, new_shape: xp.reshape(t, new_shape), "{t} reshaped")),
     "permute": R("PermuteBackward0", lambda a, dims: a.transpose(dims),
-                 a=(lambda xp, g, dims: xp.permute(g, tuple(np.argsort(dims))), "{g} permuted back",
+                 a=(lambda xp, g, dims: xp.permute(g, _inverse_permutation(dims)), "{g} permuted back",
                     lambda xp, t, dims: xp.permute(t, dims), "{t} permuted")),
     "expand": R("ExpandBackward0", _expand_forward,
                 a=(lambda xp, g: g, "{g} summed over the expanded dims",
