@@ -58,31 +58,35 @@ def tangent_out(rule, tangents, read, out, xp):
             continue
         terms.append((slot, term))
         total = term if total is None else total + term
-    return (None if total is None else _fit(xp, total, out, _tangent_dtype(tangents, out))), terms
+    return (None if total is None else _fit(xp, total, out, tangents)), terms
 
 
-def _fit(xp, tangent, out, want):
-    """A tangent has its output's shape, and the dtype ``want`` (see ``_tangent_dtype``)."""
+def _fit(xp, tangent, out, tangents):
+    """A tangent has its output's shape, and its dtype unless the tangent is the wider float: PyTorch
+    keeps a float64 tangent of a float32 value as float64 (``_widened_by``)."""
     if not xp.records and type(tangent) is not np.ndarray:
         tangent = np.asarray(tangent)  # numpy gives a scalar for 0-d math
     if tangent.shape != out.shape:
         tangent = xp.expand(tangent, out.shape)
     have = tangent.array.dtype if xp.records else tangent.dtype
+    if have == out.dtype:
+        return tangent
+    want = np.promote_types(have, out.dtype)
+    if want != out.dtype and not _widened_by(want, tangents, out):
+        want = out.dtype
     return tangent if have == want else xp.cast(tangent, want)
 
 
-def _tangent_dtype(tangents, out):
-    """PyTorch computes a JVP with its own ops, so a tangent's dtype follows PyTorch's promotion over
-    the input tangents and the output, dimensioned ones before 0-d ones: a float64 tangent of a float32
-    value stays float64 through the ops, but a 0-d float64 tangent added into a float32 vector does not
-    (numpy alone would widen it)."""
-    tiers = ([], [])  # dtypes of dimensioned values, of 0-d ones
-    tiers[out.ndim == 0].append(out.dtype)
+def _widened_by(dtype, tangents, out):
+    """Whether PyTorch's promotion, not only numpy's, gives a tangent of ``dtype``: an input tangent of
+    that dtype decides it if it has dims, or if the output has none. numpy also lets a 0-d float64
+    tangent widen a float32 vector; PyTorch, whose JVPs are its own ops, does not."""
     for t in tangents:
         if t is not None:
             array = t.array if type(t) is Tensor else t
-            tiers[array.ndim == 0].append(array.dtype)
-    return np.result_type(*(tiers[0] or tiers[1]))
+            if array.dtype == dtype and (array.ndim or not out.ndim):
+                return True
+    return False
 
 
 def push(rule, inputs, params, result, wants_grad, numpy_math):

@@ -751,11 +751,11 @@ def contiguous(x):
 # ----------------------------------------------------------------------- indexing
 def index(x, key):
     """``x[key]`` as PyTorch reads the key (see indexing.py: an int selects before any list applies)."""
-    key = indexing.normalize_key(key)
-    name = indexing.grad_fn_name(key, x.array.shape)
-    if name == "IndexBackward0":  # an advanced index (a list, a mask) copies: no view
-        return apply(RULES["index"], x, key=key, name=name)
-    return views.view(RULES["index"], x, name, key=key)
+    # planned once: the forward, the grad_fn's name and the backward's scatter all read the plan
+    plan = indexing.plan(x.array.shape, indexing.normalize_key(key))
+    if plan.advanced is not None:  # an advanced index (a list, a mask) copies: no view
+        return apply(RULES["index"], x, key=plan.key, plan=plan, name=plan.name)
+    return views.view(RULES["index"], x, plan.name, key=plan.key, plan=plan)
 
 
 def to(x, *args, dtype=None, **kwargs):

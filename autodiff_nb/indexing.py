@@ -42,6 +42,8 @@ def normalize_key(key):
     >>> normalize_key((0, [0, 1]))
     (0, array([0, 1]))
     """
+    if isinstance(key, Plan):  # planned already: its key is normalized
+        return key
     if isinstance(key, list) and _list_is_tuple(key):
         warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated; "
                       "use x[tuple(seq)] instead of x[seq].", UserWarning, stacklevel=3)
@@ -87,7 +89,12 @@ def _normalize_part(k):
 class Plan(NamedTuple):
     """``a[key]`` in PyTorch is ``a[basic][advanced]``: ``basic`` is a numpy key of ints, slices and
     None (a view, ending in Ellipsis so that picking one element is a 0-d view, not a scalar);
-    ``advanced`` holds the index arrays and full slices, or is None when the key has none."""
+    ``advanced`` holds the index arrays and full slices, or is None when the key has none.
+
+    A plan stands in for its key wherever an array of ``of_shape`` is indexed: the engine plans
+    ``x[key]`` once, for the forward, the grad_fn's name and the backward's scatter."""
+    key: object  # the key, normalized (normalize_key)
+    of_shape: tuple  # the shape of the array it indexes
     basic: tuple
     advanced: tuple | None
     view_shape: tuple  # shape of a[basic]
@@ -97,13 +104,18 @@ class Plan(NamedTuple):
 
 def plan(shape, key) -> Plan:
     """Check ``key`` against an array of ``shape`` as PyTorch does, and split it into numpy keys.
-    ``key`` may be raw (Tensors, lists) or already normalized (``normalize_key``).
+    ``key`` may be raw (Tensors, lists), already normalized (``normalize_key``) or a plan (returned
+    as it is when it was made for ``shape``).
 
     >>> p = plan((2, 3, 4), (0, slice(None), [0, 1]))
     >>> p.basic, p.advanced
     ((0, Ellipsis), (slice(None, None, None), array([0, 1])))
     """
     shape = tuple(shape)
+    if isinstance(key, Plan):
+        if key.of_shape == shape:
+            return key
+        key = key.key
     key = normalize_key(key)
     single = not isinstance(key, tuple)
     parts = (key,) if single else key
@@ -166,14 +178,15 @@ def plan(shape, key) -> Plan:
             dim += taken
         else:
             raise _bad_part(k)
+    of_shape = shape
     view_shape.extend(shape[dim:])
     while basic and basic[-1] == _ALL:  # the Ellipsis covers trailing full slices
         basic.pop()
     basic.append(Ellipsis)
     if not advanced:
-        return Plan(tuple(basic), None, tuple(view_shape), tuple(view_shape), name)
+        return Plan(key, of_shape, tuple(basic), None, tuple(view_shape), tuple(view_shape), name)
     advanced_key, shape = _advanced_key(advanced, tuple(view_shape))
-    return Plan(tuple(basic), advanced_key, tuple(view_shape), shape, "IndexBackward0")
+    return Plan(key, of_shape, tuple(basic), advanced_key, tuple(view_shape), shape, "IndexBackward0")
 
 
 def _skipped(k, size):
@@ -270,7 +283,8 @@ def _check_bounds(advanced, view_shape, index_shape):
 
 # ----------------------------------------------------------------------------------- the operations
 def index(a, key):
-    """PyTorch's ``a[key]`` on a numpy array (a view when the key has no advanced part).
+    """PyTorch's ``a[key]`` on a numpy array (a view when the key has no advanced part). ``key`` may
+    be its plan.
 
     >>> a = np.arange(24.).reshape(2, 3, 4)
     >>> index(a, (0, slice(None), [0, 1])).shape  # numpy's a[0, :, [0, 1]] has shape (2, 3)
@@ -326,6 +340,7 @@ def setitem(a, key, value):
 def scatter_add(grad, shape, key):
     """Zeros of ``shape`` with ``grad`` added at the places ``index(x, key)`` read (repeated indices add
     up): the vector-Jacobian product of indexing, so <index(x, key), g> == <x, scatter_add(g, ...)>.
+    ``key`` may be its plan.
 
     >>> scatter_add(np.ones(3), (3,), ([0, 0, 2],)).tolist()
     [2.0, 0.0, 1.0]

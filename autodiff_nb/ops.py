@@ -428,6 +428,11 @@ def _matmul_b_vjp(xp, g, a, b_shape):
     return grad if len(b_shape) > 1 else xp.reshape(grad, tuple(grad.shape[:-1]))
 
 
+def _inverse_permutation(dims):
+    """The dims that undo ``permute(dims)``: input dim d went to place ``dims.index(d)``."""
+    return tuple(dims.index(d) for d in range(len(dims)))
+
+
 def _cat_vjp(xp, g, i, dim, sizes):
     start = sum(sizes[:i])
     return xp.take(g, (slice(None),) * dim + (slice(start, start + sizes[i]),))
@@ -716,7 +721,7 @@ RULES = {
                  a=(lambda xp, g, a_shape: xp.reshape(g, a_shape), "{g} reshaped like {a}",
                     lambda xp, t, new_shape: xp.reshape(t, new_shape), "{t} reshaped")),
     "permute": R("PermuteBackward0", lambda a, dims: a.transpose(dims),
-                 a=(lambda xp, g, dims: xp.permute(g, tuple(np.argsort(dims))), "{g} permuted back",
+                 a=(lambda xp, g, dims: xp.permute(g, _inverse_permutation(dims)), "{g} permuted back",
                     lambda xp, t, dims: xp.permute(t, dims), "{t} permuted")),
     "expand": R("ExpandBackward0", _expand_forward,
                 a=(lambda xp, g: g, "{g} summed over the expanded dims",
@@ -727,9 +732,10 @@ RULES = {
                variadic=True, tensors=(lambda xp, g, i, dim: xp.take(g, (slice(None),) * dim + (i,)), "{g}[{i}]",
                                        lambda xp, t, i, dim, out: xp.scatter(t, tuple(out.shape), (slice(None),) * dim + (i,)),
                                        "{t} as entry {i}, 0 elsewhere")),
-    "index": R("IndexBackward0", indexing.index,
-               a=(lambda xp, g, key, a_shape: xp.scatter(g, a_shape, key), "{g} put back where {a} was indexed, 0 elsewhere",
-                  lambda xp, t, key: xp.take(t, key), "{t} indexed")),
+    # ``key`` as written (drawings show it) and its ``plan`` (indexing.plan: made once, read by all three)
+    "index": R("IndexBackward0", lambda a, key, plan: indexing.index(a, plan),
+               a=(lambda xp, g, plan, a_shape: xp.scatter(g, a_shape, plan), "{g} put back where {a} was indexed, 0 elsewhere",
+                  lambda xp, t, plan: xp.take(t, plan), "{t} indexed")),
     "scatter": R("IndexPutBackward0", lambda grad, shape, key: NumpyMath.scatter(grad, shape, key),
                  grad=(lambda xp, g, key: xp.take(g, key), "{g} at the indexed places",
                        lambda xp, t, shape, key: xp.scatter(t, shape, key), "{t} put at the indexed places")),
@@ -919,9 +925,10 @@ def _repeat_vjp(xp, g, repeats, a_shape):
 
 
 def _nll_forward(logp, target, weight, ignore_index, reduction):
-    """``logp`` is (N, C) or (N, C, d1, ...) with classes on dim 1, ``target`` (N,) or (N, d1, ...)."""
-    picked, w = _nll_pick(logp, target, weight, ignore_index)
-    losses = -picked * w
+    """``logp`` is (N, C) or (N, C, d1, ...) with classes on dim 1, ``target`` (N,) or (N, d1, ...);
+    or one sample, (C,) with a 0-d target."""
+    classes, w = _nll_classes(target, weight, ignore_index, logp.dtype)
+    losses = -np.asarray(logp[_class_index(classes, logp.shape)]) * w  # each one's log-probability of its class
     if reduction == "none":
         return losses
     if reduction == "sum":
@@ -930,16 +937,21 @@ def _nll_forward(logp, target, weight, ignore_index, reduction):
         return losses.sum() / w.sum()  # the weighted mean
 
 
-def _nll_pick(logp, target, weight, ignore_index):
-    """Per sample: the log-probability of its class, and the sample's weight (0 where ignored)."""
-    if logp.ndim == 1:  # one sample (C,) with a 0-d target: a batch of one
-        picked, w = _nll_pick(logp[None], np.reshape(target, 1), weight, ignore_index)
-        return picked.reshape(()), w.reshape(())
+def _class_index(classes, logp_shape):
+    """The index that picks each sample's class out of ``logp``: ``(arange(N), classes)`` for (N, C);
+    with more dims, each position's own class on dim 1; for one sample (C,), its class alone."""
+    if len(logp_shape) == 1:
+        return (classes,)
+    positions = np.indices(classes.shape, sparse=True)  # along N, d1, ...: broadcast against classes
+    return (positions[0], classes) + tuple(positions[1:])
+
+
+def _nll_classes(target, weight, ignore_index, dtype):
+    """Per sample: its class (0 where ignored, so that it can still index), and its weight (0 where ignored)."""
     kept = target != ignore_index
-    safe = np.where(kept, target, 0)
-    picked = np.take_along_axis(logp, np.expand_dims(safe, 1), axis=1).squeeze(1)
-    w = (np.ones(logp.shape[1], logp.dtype) if weight is None else weight)[safe] * kept
-    return picked, w.astype(logp.dtype)
+    classes = np.where(kept, target, 0)
+    w = kept if weight is None else weight[classes] * kept
+    return classes, w.astype(dtype)
 
 
 def _constant(xp, array):
@@ -949,21 +961,16 @@ def _constant(xp, array):
 
 def _nll_vjp(xp, g, target, weight, ignore_index, reduction, logp_shape):
     """-weight at each sample's class, 0 elsewhere, times g (divided by the total weight for a mean)."""
-    batch_shape = (1,) + tuple(logp_shape) if len(logp_shape) == 1 else logp_shape  # (C,): a batch of one
-    target = np.reshape(target, (batch_shape[0],) + tuple(batch_shape[2:]))
-    _, w = _nll_pick(np.zeros(batch_shape, np.float64), target, weight, ignore_index)
+    classes, w = _nll_classes(target, weight, ignore_index, np.float64)
     if reduction == "mean":  # as PyTorch: an ignored target gets 0 even when every target is ignored
         with np.errstate(invalid="ignore", divide="ignore"):
             w = np.where(target != ignore_index, w / w.sum(), 0.0)
-    onehot = np.zeros(batch_shape, w.dtype)
-    np.put_along_axis(onehot, np.expand_dims(np.where(target != ignore_index, target, 0), 1),
-                      np.expand_dims(-w, 1), axis=1)
-    onehot = onehot.reshape(logp_shape)
+    onehot = np.zeros(logp_shape, g.array.dtype if xp.records else g.dtype)
+    onehot[_class_index(classes, logp_shape)] = -w
     # one gradient per sample ("none": the target's shape (N, d1, ...)) gets a class dim at 1; a total, all ones
     shape = tuple(g.shape)
     per_sample = xp.reshape(g, shape[:1] + (1,) + shape[1:] if shape else (1,) * len(logp_shape))
-    dtype = g.array.dtype if xp.records else g.dtype
-    return per_sample * _constant(xp, onehot.astype(dtype))
+    return per_sample * _constant(xp, onehot)
 
 
 def _mse_forward(a, b, reduction):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dtypes, errors
+from . import dtypes, errors, indexing
 from .creation import as_tensor_arg
 from .functions import _CPP_NAMES, _dims, _shape_args
 from .ops import RULES, apply
@@ -19,7 +19,7 @@ def _slices(x, d, sizes, name):
     pieces, start = [], 0
     for n in sizes:
         key = (slice(None),) * d + (slice(start, start + n),)
-        pieces.append(apply(RULES["index"], x, key=key, name=name))
+        pieces.append(apply(RULES["index"], x, key=key, plan=indexing.plan(x.array.shape, key), name=name))
         start += n
     return tuple(pieces)
 
