@@ -3,7 +3,7 @@ as PyTorch's single-tensor implementation computes it (so the numbers agree to f
 from __future__ import annotations
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, add_scaled, check_hyperparameters, write
+from .optimizer import Optimizer, add_scaled, check_hyperparameters, move
 
 
 class SGD(Optimizer):
@@ -34,4 +34,4 @@ class SGD(Optimizer):
                 buf.array *= momentum
                 buf.array += (1 - group["dampening"]) * grad
             grad = grad + momentum * buf.array if group["nesterov"] else buf.array
-        write(param, param.array + (-group["lr"]) * grad)
+        move(param, (-group["lr"]) * grad)
