@@ -301,6 +301,13 @@ _VECTOR_BYTES = 32
 _WIDE = np.longdouble
 
 
+_EXACT = {2: 2 ** 11, 4: 2 ** 24, 8: 2 ** 53}  # by itemsize: the whole numbers a float holds exactly
+
+
+def _whole(x):
+    return builtins.float(x).is_integer()
+
+
 def _fma(a, b, c):
     return (_WIDE(a) * np.asarray(b, _WIDE) + np.asarray(c, _WIDE)).astype(np.float64)
 
@@ -310,6 +317,10 @@ def _float_range(start, end, step, want):
     except inside each SIMD vector, where element k is the vector's first element, already rounded
     to ``want``, plus ``k * step``; the elements past the last pair of vectors take the plain formula.
     numpy's arange adds a rounded ``step`` instead, so arange(-8., 8., 0.1)[80] was -2.8e-14, not 4.4e-16."""
+    if _whole(start) and _whole(step) and abs(start) + abs(end) + abs(step) < _EXACT[want.itemsize]:
+        # whole numbers the dtype holds exactly (arange(4.0)): every formula gives the same bits, so
+        # numpy's own, at a fifth of the cost of the kernel's emulation below
+        return np.arange(start, end, step, dtype=want)
     n = builtins.max(0, math.ceil((end - start) / step))
     lanes = _VECTOR_BYTES // want.itemsize
     i = np.arange(n)

@@ -110,6 +110,9 @@ def test_float64_log_softmax_keeps_numpys_own_results():
 
 def ranges(count, seed):
     rng = np.random.default_rng(seed)
+    for _ in range(count // 5):  # whole numbers (arange(4.0), arange(-3., 9., 2.)): the plain formula's path
+        start, step = float(rng.integers(-20, 20)), float(rng.integers(1, 5) * rng.choice([-1, 1]))
+        yield start, start + step * (float(rng.integers(0, 40)) + float(rng.uniform(0.01, 1))), step
     for _ in range(count):
         start = float(np.round(rng.uniform(-10, 10), rng.integers(0, 4)))
         step = float(np.round(rng.uniform(0.01, 3), rng.integers(2, 4))) * rng.choice([-1, 1])
