@@ -656,8 +656,7 @@ RULES = {
     "relu": R("ReluBackward0", _relu_forward,
               x=(lambda xp, g, out: xp.select(~(out <= 0), g, out, "ThresholdBackwardBackward0"),  # a NaN passes, as in PyTorch
                  "{g} where {out} > 0, else 0",
-                 # sign(out) is 1 where out > 0 and 0 at 0: a cheaper mask than the VJP's select
-                 lambda xp, t, out: t * xp.sign(out) + 0.0, "{t} where {out} > 0, else 0")),
+                 lambda xp, t, out: xp.select(~(out <= 0), t, None), "{t} where {out} > 0, else 0")),
     "maximum": R("MaximumBackward0", lambda a, b: np.maximum(b, a), promote=SAME,  # a on a tie: see _clip
                  a=(lambda xp, g, a, b: _larger_term(xp, g, a, b), "{g} where {a} > {b} (half where equal)",
                     lambda xp, t, a, b: _larger_term(xp, t, a, b), "{t} where {a} > {b} (half where equal)"),

@@ -393,3 +393,16 @@ def test_in_place_through_a_view_moves_base_and_view_tangents_like_pytorch(torch
         assert (ours is None) == (theirs is None)
         if ours is not None:
             np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("op", ["relu", "abs", "sign", "clamp"])
+def test_tangents_at_nan_and_zero_are_pytorchs(torch, op):
+    """Where an op has no derivative (0) or its input is NaN, the tangent is PyTorch's convention."""
+    values = [float("nan"), -1.0, -0.0, 0.0, 2.0]
+    seen = {}
+    for lib in (ad, torch):
+        f = {"relu": lambda a: a.relu(), "abs": lambda a: a.abs(), "sign": lambda a: a.sign(),
+             "clamp": lambda a: a.clamp(-1.0, 0.0)}[op]
+        _, tangent = lib.func.jvp(f, (lib.tensor(values),), (lib.tensor([1.0, 2.0, 3.0, 4.0, 5.0]),))
+        seen[lib.__name__] = tangent.numpy()
+    np.testing.assert_array_equal(seen["autodiff_nb"], seen["torch"])
