@@ -22,16 +22,7 @@ def model(lib):
 
 def train(lib, net, make_optimizer, loss_name):
     opt = make_optimizer(lib.optim, net.parameters())
-    loss_fn = getattr(lib.nn, loss_name)()
-    target = lib.tensor(LABELS) if loss_name == "CrossEntropyLoss" else lib.tensor(TARGETS)
-    losses = []
-    for _ in range(STEPS):
-        opt.zero_grad()
-        loss = loss_fn(net(lib.tensor(X)), target)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return np.array(losses), opt
+    return steps(lib, net, opt, STEPS, loss_name), opt
 
 
 OPTIMIZERS = {
