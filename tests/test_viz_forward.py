@@ -308,3 +308,21 @@ def test_forward_widget_matches_torch_func_jvp(torch):
                             (torch.tensor(vx), torch.tensor(vw)))
     for name, tangent in zip(NAMES, ref):
         np.testing.assert_allclose(widget.shown_tangents[name], tangent.numpy(), rtol=1e-12)
+
+
+def test_the_grads_toggle_becomes_tangents_in_the_forward_walk_and_hides_them():
+    x, w, vx, vw, (a, b, c, y) = recorded()
+    widget = GraphWidget(y, names={"x": x, "w": w}, mode="both", tangents={x: vx, w: vw})
+    assert widget._derivatives.description == "grads"
+    widget.direction = "forward"
+    assert widget._derivatives.description == "tangents"
+    widget.direction = "reverse"
+    assert widget._derivatives.description == "grads"
+
+    desc, _ = full_description([y], None)
+    run = forward_steps(y, desc, {x: vx, w: vw})
+    end = ForwardState(run, desc, len(run.steps))
+    shown = dot_nodes(to_digraph(desc, state=end).source)
+    hidden = dot_nodes(to_digraph(desc, state=end, grads=False).source)
+    assert any(f"tangent {preview(vx)}" in label for label in shown.values())
+    assert not any("tangent " in label for label in hidden.values())

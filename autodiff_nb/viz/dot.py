@@ -131,8 +131,9 @@ def _estimate(node, show, extra, state=None):
         rows.append(len(shape_text(node.shape)) + 6 + len(node.detail))
     if show["values"] and node.value is not None and node.value != node.label:
         rows.append(len(node.value) * 1.1)
-    if _forward(state) and node.id in state.tangents:
-        rows.append((len(preview(state.tangents[node.id])) + 8) * 1.1)
+    if _forward(state):
+        if show["grads"] and node.id in state.tangents:
+            rows.append((len(preview(state.tangents[node.id])) + 8) * 1.1)
     elif show["grads"] and node.grad is not None:
         rows.append((len(node.grad) + 5) * 1.1)
     return layout.text_width(max(rows), 10) + 20, 12 + 17 * len(rows)
@@ -255,8 +256,8 @@ def _tensor_label(node, show, state, current, fill=None):
         value = node.value if node.value is not None else "freed"
         color = None if node.value is not None else style.MUTED
         rows.append([(_font(text(value), color=color, size=style.VALUE_SIZE, face=style.MONO), "")])
-    if _forward(state):
-        if node.id in state.tangents:
+    if _forward(state):  # the derivatives this walk carries: tangents (show["grads"] shows them too)
+        if show["grads"] and node.id in state.tangents:
             words = f"{style.TANGENT_WORD} {preview(state.tangents[node.id])}"
             rows.append([(_font(text(words), color=style.TANGENT, size=style.VALUE_SIZE, face=style.MONO), "")])
     elif show["grads"] and node.grad is not None:

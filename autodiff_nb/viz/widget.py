@@ -153,7 +153,12 @@ class GraphWidget(widgets.VBox):
             control.max = n
             control.disabled = n == 0
         self._back.disabled = self._forward.disabled = n == 0
+        self._derivatives.description = self._derivative_word()
+        self._derivatives.tooltip = f"show {self._derivative_word()} on the tensors"
         self._refresh()
+
+    def _derivative_word(self):
+        return "tangents" if self.direction == "forward" else "grads"
 
     # ------------------------------------------------------------------ stepping
     @property
@@ -240,6 +245,8 @@ class GraphWidget(widgets.VBox):
                                           tooltip=f"show {name} on the tensors")
             widgets.link((button, "value"), (self, name))
             toggles.append(button)
+        self._derivatives = toggles[-2]  # "grads" in the backward walk, "tangents" in the forward one
+        self._derivatives.description = self._derivative_word()
         # Drawings run left to right and get wide, so the picture has the full width and the
         # explanation and the tape sit under it; each scrolls on its own when it must. No side
         # margins: ipywidgets gives an HTML widget 2 px each side, which made 100% overflow its box.
