@@ -888,20 +888,30 @@ def _centred(xp, x, dims, x_shape):
     return x - xp.expand(xp.sum(x, dims, True), x_shape) * (1.0 / _count(x_shape, dims))
 
 
+def _var_scale(xp, x, dims, correction, x_shape):
+    """``2 (x - mean) / (n - correction)``, the factor of var's VJP and JVP, as PyTorch's var_backward
+    computes it: with no degrees of freedom left over the whole tensor, inf, or nan where x is the mean
+    (inf · 0); over dims, the plain quotient (inf at 0)."""
+    dof = _count(x_shape, dims) - correction
+    centred = _centred(xp, x, dims, x_shape)
+    if dims is None and dof <= 0:
+        return abs(centred) * math.inf
+    return centred * (2.0 / dof if dof else math.inf)
+
+
 def _var_vjp(xp, g, x, dims, correction, keepdim, x_shape):
-    scale = 2.0 / max(_count(x_shape, dims) - correction, 0)
-    return _unreduce(xp, g, dims, keepdim, x_shape) * _centred(xp, x, dims, x_shape) * scale
+    return _unreduce(xp, g, dims, keepdim, x_shape) * _var_scale(xp, x, dims, correction, x_shape)
 
 
 def _var_jvp(xp, t, x, dims, correction, keepdim, x_shape):
-    scale = 2.0 / max(_count(x_shape, dims) - correction, 0)
-    return xp.sum(_centred(xp, x, dims, x_shape) * t, dims, keepdim) * scale
+    return xp.sum(_var_scale(xp, x, dims, correction, x_shape) * t, dims, keepdim)
 
 
 def _std_vjp(xp, g, x, out, dims, correction, keepdim, x_shape):
-    scale = 1.0 / max(_count(x_shape, dims) - correction, 0)
-    spread = _unreduce(xp, out, dims, keepdim, x_shape)
-    return _unreduce(xp, g, dims, keepdim, x_shape) * _centred(xp, x, dims, x_shape) * scale / spread
+    """var's VJP fed g / (2 std), 0 where std is 0 (a spread of nothing), as PyTorch's std_backward."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # the 0 / 0 where std is 0 is replaced below
+        g_var = xp.where(out != 0, g / (out * 2), 0.0)  # where, not select: select multiplies, and inf · 0 is nan
+    return _var_vjp(xp, g_var, x, dims, correction, keepdim, x_shape)
 
 
 def _logsumexp_forward(a, dims, keepdim):

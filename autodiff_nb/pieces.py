@@ -10,7 +10,7 @@ import numpy as np
 
 from . import dtypes, errors, indexing
 from .creation import as_tensor_arg
-from .functions import _CPP_NAMES, _dims, _shape_args
+from .functions import _CPP_NAMES, _dims, _mixed_dtypes, _shape_args
 from .ops import RULES, apply
 from .tensor import Tensor
 
@@ -115,6 +115,11 @@ def bmm(a, b):
 
 def addmm(bias, mat1, mat2):
     """``bias + mat1 @ mat2`` as one op (``AddmmBackward0``), the way ``nn.Linear`` runs on a batch."""
+    bias = as_tensor_arg(bias)
+    for name, t in (("self", bias), ("mat1", mat1)):  # PyTorch's order: the bias, then mat1, against mat2
+        if t.dtype != mat2.dtype:
+            raise _mixed_dtypes(f"{name} and mat2 must have the same dtype, but got "
+                                f"{dtypes.type_word(t.dtype)} and {dtypes.type_word(mat2.dtype)}", t, mat2)
     if mat1.shape[-1] != mat2.shape[0]:
         raise errors.matmul_mismatch("addmm", mat1.shape, mat2.shape)
-    return apply(RULES["addmm"], as_tensor_arg(bias), mat1, mat2)
+    return apply(RULES["addmm"], bias, mat1, mat2)

@@ -156,3 +156,37 @@ def test_errors_are_pytorchs_first_sentence_then_the_fix(torch, case, hint):
     first, _, ours_rest = str(ours.value).partition("\n")
     assert first == str(theirs.value).split("\n")[0]
     assert hint in ours_rest
+
+
+EDGES = {  # found by the course family of the fuzz: each once raised, or gave nan where PyTorch gives 0
+    "var of one element": lambda lib: lib.tensor([2.0], requires_grad=True).var(0),
+    "var, no dof left over all": lambda lib: lib.tensor([2.0, 3.0], requires_grad=True).var(correction=2),
+    "var, fewer elements than the correction": lambda lib: lib.tensor([[1.0], [2.0]], requires_grad=True).var(1, correction=2),
+    "std where a row does not spread": lambda lib: lib.tensor([[1.0, 1.0, 1.0], [1.0, 2.0, 4.0]],
+                                                              requires_grad=True).std(1, unbiased=False),
+    "std of one element, unbiased": lambda lib: lib.tensor([0.5], dtype=lib.float64, requires_grad=True).std(),
+}
+
+
+@pytest.mark.parametrize("name", list(EDGES))
+def test_var_and_std_gradients_where_the_formula_divides_by_zero_match_pytorch(torch, name):
+    seen = {}
+    for lib in (ad, torch):
+        y = EDGES[name](lib)
+        leaf = y.grad_fn.next_functions[0][0].variable
+        y.backward(lib.ones(y.shape, dtype=y.dtype))
+        seen[lib.__name__] = (y.detach().numpy(), leaf.grad.numpy())
+    for ours, theirs in zip(seen["autodiff_nb"], seen["torch"]):  # nan, inf and 0 where PyTorch has them
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtypes", [("float64", "float32", "float32"), ("float32", "float64", "float32"),
+                                    ("float32", "float32", "float64")])
+def test_addmm_refuses_mixed_dtypes_in_pytorchs_words(torch, dtypes):
+    messages = []
+    for lib in (ad, torch):
+        args = [lib.ones(shape, dtype=getattr(lib, d)) for shape, d in zip([(2,), (2, 1), (1, 2)], dtypes)]
+        with pytest.raises(RuntimeError) as caught:
+            lib.addmm(*args)
+        messages.append(str(caught.value).splitlines()[0])
+    assert messages[0] == messages[1]

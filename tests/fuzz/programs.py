@@ -611,6 +611,50 @@ def family_forward(rng) -> Program:
     return Program("forward", 0, statements, ["p", "t"])
 
 
+def family_course(rng) -> Program:
+    """The course's ops and layers (issue 12): cumsum / cumprod / prod / var / std / logsumexp /
+    masked_fill / repeat / tile / chunk / bmm / addmm, and the losses (cross_entropy with weight,
+    ignore_index, label_smoothing; nll_loss; mse_loss), with dims, reductions and backward."""
+    if rng.random() < 0.4:
+        return course_loss_program(rng)
+    shape = rand_shape(rng, 1, 3)
+    ndim = len(shape)
+    dtype = float_dtype(rng)
+    dim = dim_arg(rng, ndim)
+    op = rng.choice([f"x.cumsum({dim})", f"torch.cumprod(x, {dim})", f"x.prod({dim})", "x.prod()",
+                     f"x.var({dim})", f"x.std({dim}, unbiased=False)", "x.var(correction=0)",
+                     f"torch.logsumexp(x, {dim}, keepdim={rng.choice([True, False])})",
+                     f"x.masked_fill({tensor(rng, shape[-1:], 'bool')}, -1.5)", f"x.repeat({', '.join(['2'] * (ndim + 1))})",
+                     f"x.tile((2,))", f"x.chunk(2, {dim})[0]",
+                     f"torch.bmm(x.reshape(1, {numel(shape)}, 1), {tensor(rng, (1, 1, 2))})",
+                     f"torch.addmm({tensor(rng, (2,))}, x.reshape({numel(shape)}, 1), {tensor(rng, (1, 2))})"])
+    statements = [f"x = {tensor(rng, shape, requires_grad=True, dtype=dtype)}", f"y = {op}", weighted_backward("y")]
+    return Program("course", 0, statements, ["y", "x"])
+
+
+def course_loss_program(rng) -> Program:
+    n, c = rng.randint(1, 4), rng.randint(2, 4)
+    extra = (rng.randint(1, 3),) if rng.random() < 0.3 else ()
+    logits = tensor(rng, (n, c) + extra, requires_grad=True, dtype=float_dtype(rng))
+    target = nested([rng.randrange(c) for _ in range(numel((n,) + extra))], (n,) + extra)
+    reduction = rng.choice(["mean", "sum", "none"])
+    loss = rng.choice(["cross_entropy", "cross_entropy", "nll_loss", "mse_loss"])
+    args = [f"reduction={reduction!r}"]
+    if loss != "mse_loss":
+        if rng.random() < 0.3:
+            args.append(f"weight=torch.tensor({nested([rng.choice([0.5, 1.0, 2.0]) for _ in range(c)], (c,))})"
+                        + (".double()" if "float64" in logits else ""))
+        if rng.random() < 0.3:
+            args.append(f"ignore_index={rng.randrange(c)}")
+        if loss == "cross_entropy" and rng.random() < 0.4:
+            args.append(f"label_smoothing={rng.choice([0.1, 0.25, 0.5])}")
+        call = f"torch.nn.functional.{loss}(x, torch.tensor({target}), {', '.join(args)})"
+    else:
+        call = f"torch.nn.functional.mse_loss(x, {tensor(rng, (n, c) + extra)}, {', '.join(args)})"
+    statements = [f"x = {logits}", f"y = {call}", weighted_backward("y")]
+    return Program("course", 0, statements, ["y", "x"])
+
+
 FAMILIES = {name[len("family_"):]: fn for name, fn in globals().items() if name.startswith("family_")}
 
 
