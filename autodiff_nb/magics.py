@@ -218,7 +218,7 @@ def _split_wrt(text, parser):
     """``2*dot(x, x) wrt x, w`` -> ("2*dot(x, x)", ["x", "w"]), at the last top-level ``wrt``."""
     cut = _last_top_level(text, "wrt", parser)
     if cut is None:
-        raise usage_error(parser, "missing 'wrt': which variables should the gradient be taken with respect to?")
+        raise usage_error(parser, "missing 'wrt': which variables should the derivative be taken with respect to?")
     expr, names = text[:cut.start[1]].strip(), text[cut.end[1]:].replace(",", " ").split()
     if not expr:
         raise usage_error(parser, "missing the expression before 'wrt'")
