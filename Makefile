@@ -42,7 +42,7 @@ lab: $(STAMP) system-deps
 test: $(STAMP) system-deps proxy-deps
 	$(BIN)/python -m pytest
 
-## make fuzz: 28,000 small programs run on PyTorch and on the engine; fails on a new divergence
+## make fuzz: 30,000 small programs run on PyTorch and on the engine; fails on a new divergence
 fuzz: $(STAMP)
 	$(BIN)/python tools/fuzz.py
 

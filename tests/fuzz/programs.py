@@ -655,6 +655,45 @@ def course_loss_program(rng) -> Program:
     return Program("course", 0, statements, ["y", "x"])
 
 
+def family_training(rng) -> Program:
+    """A few training steps: nn.Sequential of Linear and activations from the same weights, a loss,
+    and an optimizer (SGD with momentum, dampening, nesterov, weight decay, maximize; Adam, AdamW with
+    amsgrad), zero_grad / backward / step: the parameters and the losses after each step."""
+    # Kept well-conditioned, so that a difference is a bug and not rounding noise made large: ReLU only
+    # for one step (after a step, a pre-activation can land within rounding of its kink), and Adam with
+    # an eps that swamps a gradient of rounding noise (with 1e-8, a gradient of 2e-9 that is 0 in exact
+    # arithmetic moves a parameter by a fifth of lr, and its last digits decide how far).
+    steps = rng.choice([1, 3])
+    activations = ["torch.nn.Tanh()", "torch.nn.Sigmoid()"] + (["torch.nn.ReLU()"] if steps == 1 else [])
+    sizes = [rng.randint(1, 3) for _ in range(rng.randint(2, 3))]
+    layers, shapes = [], []
+    for k, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(f"torch.nn.Linear({n_in}, {n_out}, bias={rng.random() < 0.8})")
+        shapes += [(n_out, n_in)] + ([(n_out,)] if "True" in layers[-1] else [])
+        if k < len(sizes) - 2 or rng.random() < 0.3:
+            layers.append(rng.choice(activations))
+    weights = ", ".join(nested(values(rng, s, pool=[-1.0, -0.5, 0.5, 1.0]), s) for s in shapes)
+    optimizer = rng.choice([
+        f"torch.optim.SGD(net.parameters(), lr={rng.choice([0.1, 0.5])}, momentum={rng.choice([0, 0.9])}, "
+        f"dampening={rng.choice([0, 0.5])}, weight_decay={rng.choice([0, 0.01])}, maximize={rng.random() < 0.1})",
+        f"torch.optim.SGD(net.parameters(), lr=0.25, momentum=0.5, nesterov=True)",
+        f"torch.optim.Adam(net.parameters(), lr={rng.choice([0.01, 0.1])}, amsgrad={rng.random() < 0.3}, "
+        f"weight_decay={rng.choice([0, 0.1])}, eps=1e-3)",
+        f"torch.optim.AdamW(net.parameters(), lr=0.05, weight_decay={rng.choice([0.01, 0.1])}, eps=1e-3)"])
+    n = rng.randint(1, 4)
+    x = tensor(rng, (n, sizes[0]))
+    loss = (f"torch.nn.functional.cross_entropy(net(x), torch.tensor({nested([rng.randrange(sizes[-1]) for _ in range(n)], (n,))}))"
+            if sizes[-1] > 1 and rng.random() < 0.6 else f"torch.nn.functional.mse_loss(net(x), {tensor(rng, (n, sizes[-1]))})")
+    statements = [
+        f"net = torch.nn.Sequential({', '.join(layers)})",
+        f"with torch.no_grad():\n    for p, v in zip(net.parameters(), [{weights}]):\n        p.copy_(torch.tensor(v))",
+        f"x = {x}", f"opt = {optimizer}", "losses = []",
+        f"for _ in range({steps}):\n    opt.zero_grad()\n    loss = {loss}\n    loss.backward()\n    opt.step()\n"
+        "    losses.append(loss.item())",
+    ]
+    return Program("training", 0, statements, ["losses", "list(net.parameters())"])
+
+
 FAMILIES = {name[len("family_"):]: fn for name, fn in globals().items() if name.startswith("family_")}
 
 
