@@ -183,19 +183,17 @@ class GraphWidget(widgets.VBox):
     @property
     def shown_grads(self) -> dict:
         """Tensor name -> the gradient the picture shows at the current step (numpy arrays, copies)."""
-        if self.direction != "reverse":
-            return {}
-        state = StepState(self._run, self._full, self.step)
-        return {self._full.node(nid).label: g.copy() for nid, g in state.grads.items()
-                if self._full.node(nid).kind == "tensor"}
+        return self._shown("reverse", lambda: StepState(self._run, self._full, self.step).grads)
 
     @property
     def shown_tangents(self) -> dict:
         """Tensor name -> the tangent the picture shows at the current step, in forward mode (copies)."""
-        if self.direction != "forward":
+        return self._shown("forward", lambda: ForwardState(self._run, self._full, self.step).tangents)
+
+    def _shown(self, direction, derivatives):
+        if self.direction != direction:
             return {}
-        state = ForwardState(self._run, self._full, self.step)
-        return {self._full.node(nid).label: t.copy() for nid, t in state.tangents.items()
+        return {self._full.node(nid).label: d.copy() for nid, d in derivatives().items()
                 if self._full.node(nid).kind == "tensor"}
 
     def _explanation_lines(self):
