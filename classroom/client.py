@@ -7,6 +7,7 @@ standard library plus ``websocket-client``.
 from __future__ import annotations
 
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -73,6 +74,17 @@ class Hub:
 
     def running(self):
         return [u["name"] for u in self.api("GET", "/users") if u.get("servers", {}).get("")]
+
+
+def free_ports(n):
+    """``n`` loopback ports free right now, for a hub started on them (its proxy, API and hub)."""
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
 
 
 def code_cells(path):

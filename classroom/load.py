@@ -14,7 +14,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import statistics
 import sys
 import tempfile
@@ -25,18 +24,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from client import Hub, code_cells, run_cells  # noqa: E402
+from client import Hub, code_cells, free_ports, run_cells  # noqa: E402
 from ctl import REPO, launch  # noqa: E402
-
-
-def free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def pct(values, q):

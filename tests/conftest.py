@@ -69,6 +69,17 @@ def close(actual, expected, tol=None):
     return True
 
 
+def raises_as_pytorch(torch, case, *args):
+    """``case(lib, *args)`` raises the same exception type, with PyTorch's first line, for both libraries
+    (our line with the fix may follow). ``args`` are built per library: ``args[i](lib)``."""
+    with pytest.raises(Exception) as theirs:
+        case(torch, *(make(torch) for make in args))
+    with pytest.raises(Exception) as ours:
+        case(ad, *(make(ad) for make in args))
+    assert type(ours.value) is type(theirs.value)
+    assert str(ours.value).split("\n")[0] == str(theirs.value).split("\n")[0]
+
+
 # ----------------------------------------------------------------------------------- the chapter's examples
 # The chapter's example of a gradient through Python control flow (linear in ``a`` on each branch):
 # one definition, shared with the notebooks' examples.

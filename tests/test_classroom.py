@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -108,16 +107,6 @@ def require_classroom():
         skip_unless_ci("configurable-http-proxy needs node")
 
 
-def free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def state_dir(state):
     """A folder for the browser's profile inside the hub's state folder (removed with it)."""
     path = Path(state) / "chromium"
@@ -204,7 +193,7 @@ def _learner_in_the_browser(port, name, password, folder):
 def test_classroom_smoke():
     require_classroom()
     import psutil
-    from client import Hub, code_cells, run_cells
+    from client import Hub, code_cells, free_ports, run_cells
 
     state = tempfile.mkdtemp(prefix="adnbt", dir="/tmp")
     runtime_prefix = f"{state}-rt-"  # short: /tmp/adnbtXXXXXXXX-rt-ann
