@@ -94,8 +94,7 @@ def push(rule, inputs, params, result, wants_grad, numpy_math):
 
     The tangent's own arithmetic is recorded (``dual.recorded_math``) when grad mode is on and a value
     it reads requires grad, so that a gradient of a tangent works (reverse over forward); else it is
-    plain numpy (``numpy_math``), and costs no record. Recorded, it runs with the dual level closed:
-    the arithmetic of a tangent carries no tangent itself.
+    plain numpy (``numpy_math``), and costs no record.
     """
     level, tangents, found, tangent_grad = dual.level, [], False, False
     for x in inputs:  # one pass: each input's tangent (tangent_of, inlined: this runs for every op)
@@ -119,14 +118,12 @@ def push(rule, inputs, params, result, wants_grad, numpy_math):
     def read(slot):
         return read_live(rule.jvp_reads(slot), slot, inputs, params, out, records)
 
-    if not records:  # plain numpy: nothing in it could carry a tangent
-        tangent, _ = tangent_out(rule, tangents, read, result.array, xp)
-    else:
+    if records:  # the recorded arithmetic of a tangent runs with the level closed: it carries no tangent
         dual.level = None
-        try:
-            tangent, _ = tangent_out(rule, tangents, read, result.array, xp)
-        finally:
-            dual.level = level
+    try:
+        tangent, _ = tangent_out(rule, tangents, read, result.array, xp)
+    finally:
+        dual.level = level
     if tangent is not None:
         # a plain tangent stays an array (tangent_of wraps it when asked): a Tensor per op for tangents
         # that are only read by the next op was a tenth of a jvp's time (benchmarks, workload H)
@@ -173,7 +170,8 @@ def walk(roots, seeds, xp):
         inputs = [tangents.get(edge) if edge is not None else None for edge in node.edges]
         if all(t is None for t in inputs):
             continue
-        tangent, terms = tangent_out(node.rule, inputs, lambda slot: node.read(slot, xp.records, forward=True),
+        rule = node.rule
+        tangent, terms = tangent_out(rule, inputs, lambda slot: node.read(rule.jvp_reads(slot), slot, xp.records),
                                      node.out, xp)
         tangents[node] = tangent
-        yield node, tangent, [(slot, term, node.rule.jvp_words_for(slot)) for slot, term in terms]
+        yield node, tangent, [(slot, term, rule.jvp_words_for(slot)) for slot, term in terms]

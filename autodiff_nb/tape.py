@@ -86,11 +86,11 @@ class Node:
     def name(self) -> str:
         return self._name
 
-    def read(self, slot, as_tensors, forward=False):
-        """The values input ``slot``'s VJP (or with ``forward``, its JVP) reads, by the names of its
-        parameters (see ops.Rule)."""
+    def read(self, reads, slot, as_tensors):
+        """The values ``reads`` names for input ``slot``: what its VJP (``rule.reads(slot)``) or its
+        JVP (``rule.jvp_reads(slot)``) reads, by the names of its parameters (see ops.Rule)."""
         values = []
-        for _, kind, key in self.rule.jvp_reads(slot) if forward else self.rule.reads(slot):
+        for _, kind, key in reads:
             if kind == "input":
                 values.append(self._saved_input(key, as_tensors))
             elif kind == "param":
@@ -298,7 +298,7 @@ def walk(roots, root_grads, xp, *, run_hooks=True):
         for slot, edge in enumerate(node.edges):
             if edge is None:  # a constant: no gradient needed, so its VJP is never run
                 continue
-            grad = rule.vjp(slot)(xp, g, *node.read(slot, xp.records))
+            grad = rule.vjp(slot)(xp, g, *node.read(rule.reads(slot), slot, xp.records))
             if grad is None:
                 continue
             grad = _fit(xp, grad, node.input_form(slot))
